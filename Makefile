@@ -1,0 +1,42 @@
+# Two commands matter: `make demo` and `make test`. Both set up .venv themselves.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DAGSTER_HOME := $(CURDIR)
+export DAGSTER_STORAGE_DIR := $(CURDIR)/.dagster_home
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+# Demo knobs: `make demo CUSTOMERS=5000 DAYS=365` or `make demo DATASET=cdnow`.
+CUSTOMERS ?= 2000
+DAYS ?= 180
+SEED ?= 42
+DATASET ?= synthetic
+SCALE ?= 100000
+
+.PHONY: install demo dev test bench parse clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[dev]"
+	$(BIN)/dbt parse --project-dir dbt_project --profiles-dir dbt_project --quiet
+	touch $(STAMP)
+
+demo: install
+	$(BIN)/python -m orchestration.demo --dataset $(DATASET) --customers $(CUSTOMERS) --days $(DAYS) --seed $(SEED)
+
+dev: install
+	$(BIN)/dagster dev -m orchestration.definitions
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python -m bench.run --scale $(SCALE)
+
+clean:
+	rm -rf data .dagster_home/* dbt_project/target dbt_project/logs

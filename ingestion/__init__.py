@@ -1,0 +1,1 @@
+"""Touchpoint ingestion: feed contracts, the loader, the load manifest and the demo data generator."""
