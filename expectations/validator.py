@@ -1,0 +1,182 @@
+"""Validate a feed's landed rows: contract types in SQL, then the feed's GX suite on a pandas batch.
+
+Row-level failures are written to `quarantine.<feed>` (file, row, rule, column, offending value, whole record).
+Batch-level results are returned for the Dagster asset checks. GX's SQL datasource does not work on DuckDB,
+so each batch is read out of DuckDB into pandas, one run's landing days at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+
+import duckdb
+import great_expectations as gx
+import pandas as pd
+
+from expectations.suites import expectations_at, load_suite, resolve_kwargs
+from ingestion.contracts import FeedContract
+
+logging.getLogger("great_expectations").setLevel(logging.ERROR)
+
+SQL_TYPES = {"integer": "BIGINT", "decimal": "DOUBLE", "date": "DATE", "timestamp": "TIMESTAMP", "boolean": "BOOLEAN"}
+ROW_ID = "_row_id"
+
+
+@dataclass
+class BatchCheck:
+    rule: str
+    severity: str  # error | warn
+    passed: bool
+    observed: object
+    expectation: str
+
+
+@dataclass
+class Validation:
+    rows_checked: int
+    rows_quarantined: int
+    failures_by_rule: dict[str, int]
+    batch_checks: list[BatchCheck]
+
+
+@cache
+def _gx_context() -> gx.data_context.AbstractDataContext:
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = {"globally": False}
+    context.data_sources.add_pandas("landed_batches")
+    return context
+
+
+def _validation_definition(feed: str, expectations: list[dict], now: datetime, con) -> gx.ValidationDefinition:
+    context = _gx_context()
+    source = context.data_sources.get("landed_batches")
+    name = f"{feed}-{uuid.uuid4().hex[:8]}"  # reference values and the clock differ per run
+    asset = source.add_dataframe_asset(name=name)
+    batch = asset.add_batch_definition_whole_dataframe(name)
+    suite = context.suites.add(gx.ExpectationSuite(name=name, expectations=[
+        {**e, "kwargs": resolve_kwargs(e["kwargs"], con, now)} for e in expectations
+    ]))
+    return context.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=suite))
+
+
+def _typed_select(contract: FeedContract) -> str:
+    columns = []
+    for column in contract.columns:
+        name = f'"{column.name}"'
+        if column.type in SQL_TYPES:
+            columns.append(f"try_cast(nullif(trim({name}), '') AS {SQL_TYPES[column.type]}) AS {name}")
+        else:
+            columns.append(f"nullif(trim({name}), '') AS {name}")
+    return ", ".join(columns)
+
+
+def _type_failures(con: duckdb.DuckDBPyConnection, contract: FeedContract, days: tuple[date, date]) -> pd.DataFrame:
+    """Rows whose value is present but does not parse as the contract's type."""
+    parts = [
+        f"SELECT _source_file, _row_number, '{c.name}_is_{c.type}' AS rule, '{c.name}' AS column_name "
+        f"FROM raw.{contract.feed} WHERE _load_date BETWEEN ? AND ? AND nullif(trim(\"{c.name}\"), '') IS NOT NULL "
+        f"AND try_cast(trim(\"{c.name}\") AS {SQL_TYPES[c.type]}) IS NULL"
+        for c in contract.columns if c.type in SQL_TYPES
+    ]
+    if not parts:
+        return pd.DataFrame(columns=["_source_file", "_row_number", "rule", "column_name"])
+    return con.execute(" UNION ALL ".join(parts), [days[0], days[1]] * len(parts)).df()
+
+
+def _batch(con, contract: FeedContract, days: tuple[date, date], exclude: pd.DataFrame, identifiers: list[str]) -> pd.DataFrame:
+    con.register("_excluded_rows", exclude[["_source_file", "_row_number"]])
+    present = " OR ".join(f'nullif(trim("{c}"), \'\') IS NOT NULL' for c in identifiers) or "true"
+    frame = con.execute(
+        f"SELECT _source_file, _row_number, {_typed_select(contract)}, "
+        f"CASE WHEN {present} THEN true END AS _identifier_present "
+        f"FROM raw.{contract.feed} r WHERE _load_date BETWEEN ? AND ? "
+        f"AND NOT EXISTS (SELECT 1 FROM _excluded_rows x WHERE x._source_file = r._source_file "
+        f"AND x._row_number = r._row_number) ORDER BY _source_file, _row_number",
+        [days[0], days[1]],
+    ).df()
+    con.unregister("_excluded_rows")
+    frame[ROW_ID] = range(len(frame))
+    return frame
+
+
+def _row_failures(outcomes: list, frame: pd.DataFrame) -> pd.DataFrame:
+    failures = []
+    for outcome in outcomes:
+        config = outcome.expectation_config
+        if outcome.success:
+            continue
+        rule = config.meta.get("rule", config.type)
+        column = config.kwargs.get("column") or config.kwargs.get("column_A")
+        if outcome.exception_info and outcome.exception_info.get("raised_exception"):
+            raise RuntimeError(f"expectation {rule} could not run: {outcome.exception_info.get('exception_message')}")
+        ids = [item[ROW_ID] for item in outcome.result.get("unexpected_index_list") or []]
+        rows = frame.loc[frame[ROW_ID].isin(ids), ["_source_file", "_row_number"]]
+        failures.append(rows.assign(rule=rule, column_name=column))
+    columns = ["_source_file", "_row_number", "rule", "column_name"]
+    return pd.concat(failures, ignore_index=True) if failures else pd.DataFrame(columns=columns)
+
+
+def _batch_checks(outcomes: list) -> list[BatchCheck]:
+    checks = []
+    for outcome in outcomes:
+        config = outcome.expectation_config
+        observed = outcome.result.get("observed_value", outcome.result.get("unexpected_percent"))
+        checks.append(BatchCheck(config.meta["rule"], config.meta.get("severity", "warn"), bool(outcome.success),
+                                 observed, config.type))
+    return checks
+
+
+def _quarantine(con, contract: FeedContract, failures: pd.DataFrame, days: tuple[date, date], now: datetime) -> None:
+    if failures.empty:
+        return
+    con.register("_failures", failures)
+    feed = contract.feed
+    con.execute(
+        f"""INSERT INTO quarantine.{feed}
+        SELECT '{feed}', r._source_file, r._row_number, r._load_date, f.rule, f.column_name,
+               json_extract_string(to_json(r), '$.' || f.column_name) AS offending_value,
+               '[{feed}] ' || r._source_file || ' row ' || r._row_number || ': rule ' || f.rule || ' failed on '
+                   || f.column_name || ' = ' || coalesce('''' || json_extract_string(to_json(r), '$.' || f.column_name) || '''', 'null'),
+               to_json(r)::VARCHAR, ?
+        FROM _failures f JOIN raw.{feed} r USING (_source_file, _row_number)
+        WHERE r._load_date BETWEEN ? AND ?""",
+        [now, days[0], days[1]],
+    )
+    con.unregister("_failures")
+
+
+def validate_days(con: duckdb.DuckDBPyConnection, contract: FeedContract, first: date, last: date,
+                  now: datetime | None = None) -> Validation:
+    """Check the rows landed for days first..last; quarantine failing rows; return the batch results."""
+    now = now or datetime.now()
+    days = (first, last)
+    suite = load_suite(contract.feed)
+    con.execute(f"DELETE FROM quarantine.{contract.feed} WHERE _load_date BETWEEN ? AND ? "
+                f"AND rule NOT IN ('malformed_row', 'malformed_json', 'invalid_encoding')", [first, last])
+    type_failures = _type_failures(con, contract, days)
+    frame = _batch(con, contract, days, type_failures, suite.get("meta", {}).get("identifier_columns", []))
+    row_expectations = expectations_at(suite, "row")
+    row_failures = pd.DataFrame(columns=type_failures.columns)
+    batch_checks: list[BatchCheck] = []
+    if len(frame):
+        definition = _validation_definition(contract.feed, row_expectations + expectations_at(suite, "batch"), now, con)
+        result = definition.run(batch_parameters={"dataframe": frame},
+                                result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_ID]})
+        row_rules = {e["meta"]["rule"] for e in row_expectations}
+        is_row = [r.expectation_config.meta.get("rule") in row_rules for r in result.results]
+        row_failures = _row_failures([r for r, row in zip(result.results, is_row) if row], frame)
+        batch_checks = _batch_checks([r for r, row in zip(result.results, is_row) if not row])
+    failures = pd.concat([type_failures, row_failures], ignore_index=True)
+    _quarantine(con, contract, failures, days, now)
+    rows_checked = con.execute(f"SELECT count(*) FROM raw.{contract.feed} WHERE _load_date BETWEEN ? AND ?",
+                               [first, last]).fetchone()[0]
+    return Validation(
+        rows_checked=rows_checked,
+        rows_quarantined=len(failures[["_source_file", "_row_number"]].drop_duplicates()),
+        failures_by_rule=failures.groupby("rule").size().to_dict() if len(failures) else {},
+        batch_checks=batch_checks,
+    )

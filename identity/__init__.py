@@ -1,0 +1,1 @@
+"""Identity resolution: customer-bearing records from every feed -> clusters -> stable customer ids."""

@@ -1,0 +1,50 @@
+"""Deterministic edges: records that share a trustworthy identifier value."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from identity.rules import MatchRules, is_junk
+
+EDGE_COLUMNS = ["left_index", "right_index", "rule", "match_weight"]
+
+
+def shared_values(records: pd.DataFrame, identifier: str, rules: MatchRules) -> pd.DataFrame:
+    """Rows (index, value) for identifier values that are not junk and not shared by a crowd."""
+    values = records[[identifier]].dropna()
+    values = values[values[identifier].astype(str).str.len() > 0]
+    junk = values[identifier].map(lambda v: is_junk(identifier, str(v), rules))
+    values = values[~junk]
+    partners = [c for c in rules.identifiers if c != identifier]
+    crowded: set = set()
+    for partner in partners:
+        pairs = records.loc[values.index, [identifier, partner]].dropna()
+        counts = pairs.groupby(identifier)[partner].nunique()
+        crowded |= set(counts[counts > rules.max_distinct_partners].index)
+    return values[~values[identifier].isin(crowded)]
+
+
+def deterministic_edges(records: pd.DataFrame, rules: MatchRules) -> pd.DataFrame:
+    """Star edges from the first record holding each identifier value to every other record holding it."""
+    edges = []
+    for identifier in rules.identifiers:
+        if identifier not in records.columns:
+            continue
+        values = shared_values(records, identifier, rules).reset_index(names="index")
+        if identifier == "phone" and rules.phone_needs_name_match:
+            names = records.loc[values["index"], ["first_name", "last_name"]].reset_index(drop=True)
+            values["name_key"] = names["last_name"].fillna("").str.strip() + "|" + names["first_name"].fillna("").str[:1]
+            values = values[names["last_name"].notna().to_numpy() & names["first_name"].notna().to_numpy()]
+            group_key = [identifier, "name_key"]
+        else:
+            group_key = [identifier]
+        anchor = values.groupby(group_key)["index"].transform("min")
+        pairs = values.assign(anchor=anchor)
+        pairs = pairs[pairs["index"] != pairs["anchor"]]
+        edges.append(pd.DataFrame({
+            "left_index": pairs["anchor"].to_numpy(), "right_index": pairs["index"].to_numpy(),
+            "rule": f"same_{identifier}", "match_weight": float("inf"),
+        }))
+    if not edges:
+        return pd.DataFrame(columns=EDGE_COLUMNS)
+    return pd.concat(edges, ignore_index=True)

@@ -1,0 +1,38 @@
+"""The resolver the pipeline and the evaluation command share: records in, a cluster per record out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from identity.clustering import cluster_labels
+from identity.deterministic import deterministic_edges
+from identity.rules import MatchRules
+
+RECORD_COLUMNS = [
+    "source", "source_record_id", "first_name", "last_name", "email", "phone", "birth_date",
+    "street", "city", "postcode", "country", "loyalty_id", "account_id",
+]
+
+
+@dataclass
+class Resolution:
+    records: pd.DataFrame  # the input plus `cluster` (an integer label)
+    edges: pd.DataFrame  # left_index, right_index, rule, match_weight (indices into records)
+
+
+def prepare(records: pd.DataFrame) -> pd.DataFrame:
+    """Reset the index and add any missing layout column as null."""
+    prepared = records.reset_index(drop=True).copy()
+    for column in RECORD_COLUMNS:
+        if column not in prepared.columns:
+            prepared[column] = None
+    return prepared
+
+
+def resolve(records: pd.DataFrame, rules: MatchRules | None = None) -> Resolution:
+    prepared = prepare(records)
+    edges = deterministic_edges(prepared, rules or MatchRules())
+    prepared["cluster"] = cluster_labels(len(prepared), edges)
+    return Resolution(prepared, edges)

@@ -1,0 +1,65 @@
+"""DuckDB connections and the DDL of the tables ingestion owns (raw, quarantine, audit)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from ingestion.contracts import FeedContract
+
+RAW_METADATA_COLUMNS = {
+    "_extra_columns": "VARCHAR",  # JSON object of columns the contract does not know (schema drift)
+    "_source_file": "VARCHAR",
+    "_row_number": "BIGINT",  # 1-based data record number within the file, malformed records included
+    "_load_date": "DATE",  # the landing partition the file arrived in
+    "_loaded_at": "TIMESTAMP",
+    "_file_checksum": "VARCHAR",
+}
+
+QUARANTINE_COLUMNS = {
+    "feed": "VARCHAR",
+    "_source_file": "VARCHAR",
+    "_row_number": "BIGINT",
+    "_load_date": "DATE",
+    "rule": "VARCHAR",
+    "column_name": "VARCHAR",
+    "offending_value": "VARCHAR",
+    "message": "VARCHAR",
+    "record": "VARCHAR",  # the whole row as JSON, or the raw line when it could not be parsed
+    "quarantined_at": "TIMESTAMP",
+}
+
+MANIFEST_COLUMNS = {
+    "feed": "VARCHAR",
+    "load_date": "DATE",
+    "file_path": "VARCHAR",
+    "size_bytes": "BIGINT",
+    "checksum": "VARCHAR",
+    "status": "VARCHAR",  # loaded | duplicate | failed | empty
+    "rows_read": "BIGINT",
+    "rows_loaded": "BIGINT",
+    "rows_rejected": "BIGINT",
+    "message": "VARCHAR",
+    "loaded_at": "TIMESTAMP",
+}
+
+
+def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(path), read_only=read_only)
+
+
+def _ddl(table: str, columns: dict[str, str]) -> str:
+    body = ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
+    return f"CREATE TABLE IF NOT EXISTS {table} ({body})"
+
+
+def ensure_feed_tables(con: duckdb.DuckDBPyConnection, contract: FeedContract) -> None:
+    for schema in ("raw", "quarantine", "audit"):
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    raw_columns = {name: "VARCHAR" for name in contract.column_names} | RAW_METADATA_COLUMNS
+    con.execute(_ddl(f"raw.{contract.feed}", raw_columns))
+    con.execute(_ddl(f"quarantine.{contract.feed}", QUARANTINE_COLUMNS))
+    con.execute(_ddl("audit.load_manifest", MANIFEST_COLUMNS))

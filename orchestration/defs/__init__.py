@@ -1,0 +1,1 @@
+"""One module per concern: resources, ingestion, identity, dbt, quality checks, jobs and automation."""

@@ -1,0 +1,21 @@
+"""Resources: the DuckDB warehouse and the dbt CLI, both configured from environment settings."""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+from dagster_duckdb import DuckDBResource
+
+from ingestion.settings import get_settings
+from orchestration.defs.dbt_project import dbt_project
+
+# Every asset that writes the warehouse takes this pool; dagster.yaml limits pools to one slot.
+DUCKDB_POOL = "duckdb"
+
+
+def build_resources() -> dict[str, dg.ConfigurableResource]:
+    settings = get_settings()
+    return {
+        "duckdb": DuckDBResource(database=str(settings.warehouse_path)),
+        "dbt": DbtCliResource(project_dir=dbt_project),
+    }
