@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
 from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
@@ -13,9 +15,17 @@ from orchestration.defs.dbt_project import dbt_project
 DUCKDB_POOL = "duckdb"
 
 
+class WarehouseResource(DuckDBResource):
+    """DuckDBResource that creates the warehouse folder on first use (a fresh clone has no data/ yet)."""
+
+    def get_connection(self):
+        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        return super().get_connection()
+
+
 def build_resources() -> dict[str, dg.ConfigurableResource]:
     settings = get_settings()
     return {
-        "duckdb": DuckDBResource(database=str(settings.warehouse_path)),
+        "duckdb": WarehouseResource(database=str(settings.warehouse_path)),
         "dbt": DbtCliResource(project_dir=dbt_project),
     }

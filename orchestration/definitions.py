@@ -1,0 +1,30 @@
+"""Dagster entry point: `dagster dev -m orchestration.definitions`."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.defs.automation import (
+    daily_ingest_schedule,
+    ingest_job,
+    landing_files_sensor,
+    transform_after_ingest,
+    transform_job,
+)
+from orchestration.defs.dbt import dbt_marts, dbt_staging
+from orchestration.defs.identity import customer_crosswalk
+from orchestration.defs.ingestion import build_ingestion_assets
+from orchestration.defs.resources import build_resources
+
+
+def build_definitions() -> dg.Definitions:
+    return dg.Definitions(
+        assets=[*build_ingestion_assets(), dbt_staging, customer_crosswalk, dbt_marts],
+        jobs=[ingest_job, transform_job],
+        schedules=[daily_ingest_schedule],
+        sensors=[landing_files_sensor, transform_after_ingest],
+        resources=build_resources(),
+    )
+
+
+defs = build_definitions()

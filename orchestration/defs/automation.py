@@ -1,0 +1,61 @@
+"""Jobs, the daily schedule and the sensors that keep the warehouse current."""
+
+
+import hashlib
+import json
+
+import dagster as dg
+
+from ingestion.contracts import load_contracts
+from ingestion.settings import get_settings
+from orchestration.defs.ingestion import INGESTION_GROUP, feed_asset_key
+from orchestration.defs.partitions import landing_days
+
+ingest_job = dg.define_asset_job(
+    "ingest_job", selection=dg.AssetSelection.groups(INGESTION_GROUP), partitions_def=landing_days(),
+    description="Load, validate and reconcile landing days for every feed (one run may cover a range of days).",
+)
+
+transform_job = dg.define_asset_job(
+    "transform_job", selection=dg.AssetSelection.all() - dg.AssetSelection.groups(INGESTION_GROUP),
+    description="Staging, identity resolution and every mart, from what ingestion holds now.",
+)
+
+daily_ingest_schedule = dg.build_schedule_from_partitioned_job(
+    ingest_job, hour_of_day=2, minute_of_hour=0, name="daily_ingest_schedule",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+)
+
+
+@dg.run_status_sensor(run_status=dg.DagsterRunStatus.SUCCESS, monitored_jobs=[ingest_job],
+                      request_job=transform_job, name="transform_after_ingest")
+def transform_after_ingest(context: dg.RunStatusSensorContext):
+    """Rebuild staging, identity and marts once new landing days are in."""
+    return dg.RunRequest(run_key=f"after-{context.dagster_run.run_id}")
+
+
+@dg.sensor(job=ingest_job, minimum_interval_seconds=60, name="landing_files_sensor")
+def landing_files_sensor(context: dg.SensorEvaluationContext):
+    """Request the partitions whose landing folders gained or changed files since the last look."""
+    landing = get_settings().landing_dir
+    seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
+    current: dict[str, str] = {}
+    changed: dict[str, set[str]] = {}
+    for feed in load_contracts():
+        for path in sorted((landing / feed).glob("date=*/*")):
+            stat = path.stat()
+            signature = f"{stat.st_size}-{int(stat.st_mtime)}"
+            current[str(path)] = signature
+            if seen.get(str(path)) != signature:
+                changed.setdefault(path.parent.name[5:], set()).add(feed)
+    partitions = set(landing_days().get_partition_keys())
+    for day, feeds in sorted(changed.items()):
+        if day not in partitions:
+            context.log.warning(f"landing folder date={day} is outside the partitions (CRM_START_DATE)")
+            continue
+        files = sorted((p, s) for p, s in current.items() if f"date={day}" in p)
+        yield dg.RunRequest(
+            run_key=f"{day}-{hashlib.sha1(json.dumps(files).encode()).hexdigest()[:12]}",
+            partition_key=day, asset_selection=[feed_asset_key(f) for f in sorted(feeds)],
+        )
+    context.update_cursor(json.dumps(current))

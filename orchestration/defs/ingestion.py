@@ -1,0 +1,111 @@
+"""One partitioned asset per feed contract: load the landing days, validate them, reconcile the counts.
+
+The asset writes raw.<feed> and quarantine.<feed>, and reports the GX batch-level expectations of the feed's
+suite as asset checks; error-severity checks are blocking, so a bad batch stops the marts downstream.
+"""
+
+
+from datetime import date
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from expectations.suites import expectations_at, load_suite
+from expectations.validator import validate_days
+from ingestion.audit import reconcile
+from ingestion.contracts import FeedContract, load_contracts
+from ingestion.loader import FeedLoader
+from ingestion.settings import get_settings
+from orchestration.defs.partitions import landing_days
+from orchestration.defs.resources import DUCKDB_POOL
+
+INGESTION_GROUP = "ingestion"
+
+
+def feed_asset_key(feed: str) -> dg.AssetKey:
+    return dg.AssetKey(["raw", feed])
+
+
+def quarantine_asset_key(feed: str) -> dg.AssetKey:
+    return dg.AssetKey(["quarantine", feed])
+
+
+def batch_check_specs(contract: FeedContract) -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec(
+            name=e["meta"]["rule"], asset=feed_asset_key(contract.feed),
+            blocking=e["meta"].get("severity") == "error",
+            description=f"GX {e['type']} {e['kwargs']} (severity {e['meta'].get('severity', 'warn')})",
+        )
+        for e in expectations_at(load_suite(contract.feed), "batch")
+    ]
+
+
+def build_feed_asset(contract: FeedContract) -> dg.AssetsDefinition:
+    @dg.multi_asset(
+        name=f"ingest_{contract.feed}",
+        specs=[dg.AssetSpec(
+            feed_asset_key(contract.feed), group_name=INGESTION_GROUP, description=contract.description,
+            kinds={"duckdb", contract.format},
+            metadata={"natural_key": list(contract.natural_key), "format": contract.format,
+                      "pii_columns": [c.name for c in contract.columns if c.pii]},
+        ), dg.AssetSpec(
+            quarantine_asset_key(contract.feed), group_name=INGESTION_GROUP, kinds={"duckdb"},
+            description=f"Rows of {contract.feed} held back: feed, file, row, rule, offending value, record.",
+        )],
+        check_specs=batch_check_specs(contract),
+        partitions_def=landing_days(),
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=DUCKDB_POOL,
+    )
+    def ingest(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+        settings = get_settings()
+        window = context.partition_time_window
+        first = window.start.date()
+        last = date.fromordinal(window.end.date().toordinal() - 1)
+        days = [date.fromisoformat(k) for k in context.partition_keys]
+        with duckdb.get_connection() as con:
+            loader = FeedLoader(con, contract, settings.landing_dir)
+            files = [f for day in days for f in loader.load_day(day).files]
+            validation = validate_days(con, contract, first, last)
+            balance = reconcile(con, contract, first, last, context.run_id)
+        for problem in (f for f in files if f.status != "loaded" or f.warnings):
+            context.log.warning(problem.describe())
+        unbalanced = [r["load_date"].isoformat() for r in balance if not r["balanced"]]
+        if unbalanced:
+            raise dg.Failure(f"[{contract.feed}] rows read != passed + quarantined on {unbalanced}")
+        evaluated = {check.rule: check for check in validation.batch_checks}
+        for spec in batch_check_specs(contract):
+            check = evaluated.get(spec.name)
+            severity = dg.AssetCheckSeverity.ERROR if spec.blocking else dg.AssetCheckSeverity.WARN
+            if check is None:  # no rows landed in these days: only the delivery check can fail
+                yield dg.AssetCheckResult(check_name=spec.name, passed=spec.name != "rows_delivered",
+                                          severity=severity, metadata={"observed": "no rows"})
+                continue
+            yield dg.AssetCheckResult(
+                check_name=check.rule, passed=check.passed, severity=severity,
+                metadata={"observed": dg.MetadataValue.text(str(check.observed)), "expectation": check.expectation},
+            )
+        yield dg.MaterializeResult(asset_key=quarantine_asset_key(contract.feed), metadata={
+            "rows_quarantined": sum(r["rows_quarantined"] for r in balance),
+            "failures_by_rule": dg.MetadataValue.json(validation.failures_by_rule),
+        })
+        yield dg.MaterializeResult(asset_key=feed_asset_key(contract.feed), metadata={
+            "days": len(days),
+            "files_loaded": sum(f.status == "loaded" for f in files),
+            "files_duplicate": sum(f.status == "duplicate" for f in files),
+            "files_failed": sum(f.status in ("failed", "empty") for f in files),
+            "rows_read": sum(r["rows_read"] for r in balance),
+            "rows_passed": sum(r["rows_passed"] for r in balance),
+            "rows_quarantined": sum(r["rows_quarantined"] for r in balance),
+            "redeliveries_removed": sum(r["redeliveries_removed"] for r in balance),
+            "failures_by_rule": dg.MetadataValue.json(validation.failures_by_rule),
+            "file_problems": dg.MetadataValue.md("\n".join(f"- {f.describe()}" for f in files
+                                                            if f.status != "loaded" or f.warnings) or "none"),
+        })
+
+    return ingest
+
+
+def build_ingestion_assets() -> list[dg.AssetsDefinition]:
+    return [build_feed_asset(contract) for contract in load_contracts().values()]
