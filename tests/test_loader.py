@@ -1,0 +1,86 @@
+"""File-level faults: each is named (feed, file, rule), recorded, and never stops the other files."""
+
+from datetime import date
+
+import duckdb
+import pytest
+
+from ingestion.contracts import load_contracts
+from ingestion.loader import FeedLoader
+
+DAY = date(2026, 3, 1)
+HEADER = "response_id,email,score,comment,responded_at"
+
+
+@pytest.fixture
+def landing(tmp_path):
+    folder = tmp_path / "landing" / "survey_responses" / f"date={DAY.isoformat()}"
+    folder.mkdir(parents=True)
+    return tmp_path / "landing", folder
+
+
+def load(landing_dir, day=DAY):
+    con = duckdb.connect()
+    loader = FeedLoader(con, load_contracts()["survey_responses"], landing_dir)
+    return con, loader, loader.load_day(day)
+
+
+def by_name(result):
+    return {f.file.split("/")[-1]: f for f in result.files}
+
+
+def test_each_bad_file_is_named_and_the_good_one_still_loads(landing):
+    landing_dir, folder = landing
+    (folder / "good.csv").write_text(f"{HEADER}\nR1,a@b.com,9,,2026-03-01 10:00:00\nR2,c@d.com,3,bad,2026-03-01 11:00:00\n")
+    (folder / "empty.csv").write_bytes(b"")
+    (folder / "header_only.csv").write_text(HEADER + "\n")
+    (folder / "no_email.csv").write_text("response_id,score,responded_at\nR3,5,2026-03-01 10:00:00\n")
+    (folder / "drift.csv").write_text(f"{HEADER},channel\nR4,e@f.com,10,,2026-03-01 09:00:00,app\n")
+    (folder / "latin1.csv").write_bytes(f"{HEADER}\nR5,g@h.com,7,caf\xe9,2026-03-01 09:00:00\nR6,i@j.com,8,,2026-03-01 09:30:00\n".encode("latin-1"))
+    (folder / "ragged.csv").write_text(f"{HEADER}\nR7,k@l.com,6,,2026-03-01 08:00:00\nR8,m@n.com,6,a,b,2026-03-01 08:00:00\n")
+    (folder / "good_again.csv").write_text((folder / "good.csv").read_text())
+    (folder / "notes.txt").write_text("hello")
+    con, _, result = load(landing_dir)
+    files = by_name(result)
+    assert files["good.csv"].status == "loaded" and files["good.csv"].rows_loaded == 2
+    assert files["empty.csv"].status == "empty" and files["empty.csv"].message == "empty file (0 bytes)"
+    assert files["header_only.csv"].status == "loaded" and "header only: no data rows" in files["header_only.csv"].message
+    assert files["no_email.csv"].status == "failed"
+    assert files["no_email.csv"].message.startswith("missing required column(s) ['email']")
+    assert "schema drift: unknown column(s) ['channel'] kept in _extra_columns" in files["drift.csv"].message
+    assert files["drift.csv"].rows_loaded == 1
+    assert con.execute("SELECT _extra_columns FROM raw.survey_responses WHERE response_id = 'R4'").fetchall() == [('{"channel":"app"}',)]
+    assert files["latin1.csv"].rows_loaded == 1 and files["latin1.csv"].rows_rejected == 1
+    assert "non-UTF-8 bytes from byte" in files["latin1.csv"].message
+    assert files["ragged.csv"].rows_loaded == 1 and files["ragged.csv"].rows_rejected == 1
+    assert files["good_again.csv"].status == "duplicate"
+    assert "same checksum as survey_responses/date=2026-03-01/" in files["good_again.csv"].message
+    assert files["notes.txt"].status == "failed" and files["notes.txt"].message.startswith("wrong format: expected .csv")
+    quarantined = con.execute("SELECT _source_file, _row_number, rule, message FROM quarantine.survey_responses "
+                              "ORDER BY _source_file").fetchall()
+    assert quarantined == [
+        ("survey_responses/date=2026-03-01/latin1.csv", 1, "invalid_encoding",
+         "[survey_responses] survey_responses/date=2026-03-01/latin1.csv row 1: invalid encoding"),
+        ("survey_responses/date=2026-03-01/ragged.csv", 2, "malformed_row",
+         "[survey_responses] survey_responses/date=2026-03-01/ragged.csv row 2: too many columns"),
+    ]
+    # record numbers count malformed records too: R7 is record 1, R6 is record 2 of its file
+    assert con.execute("SELECT _row_number FROM raw.survey_responses WHERE response_id = 'R6'").fetchall() == [(2,)]
+
+
+def test_reloading_a_day_replaces_it_and_a_file_seen_on_another_day_is_skipped(landing, tmp_path):
+    landing_dir, folder = landing
+    (folder / "a.csv").write_text(f"{HEADER}\nR1,a@b.com,9,,2026-03-01 10:00:00\n")
+    con = duckdb.connect()
+    loader = FeedLoader(con, load_contracts()["survey_responses"], landing_dir)
+    loader.load_day(DAY)
+    loader.load_day(DAY)
+    assert con.execute("SELECT count(*) FROM raw.survey_responses").fetchall() == [(1,)]
+    assert con.execute("SELECT count(*) FROM audit.load_manifest").fetchall() == [(1,)]
+    later = landing_dir / "survey_responses" / "date=2026-03-02"
+    later.mkdir()
+    (later / "resent.csv").write_text((folder / "a.csv").read_text())
+    result = loader.load_day(date(2026, 3, 2))
+    assert result.files[0].status == "duplicate"
+    assert "(loaded for 2026-03-01)" in result.files[0].message
+    assert con.execute("SELECT count(*) FROM raw.survey_responses").fetchall() == [(1,)]
