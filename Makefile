@@ -23,13 +23,16 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip uv
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[dev]"
-	$(BIN)/dbt parse --project-dir dbt_project --profiles-dir dbt_project --quiet
 	touch $(STAMP)
 
-demo: install
+# The dbt manifest is rebuilt from the SQL each time, so edited models are always what runs.
+parse: install
+	$(BIN)/dbt parse --project-dir dbt_project --profiles-dir dbt_project --quiet
+
+demo: parse
 	$(BIN)/python -m orchestration.demo --dataset $(DATASET) --customers $(CUSTOMERS) --days $(DAYS) --seed $(SEED)
 
-dev: install
+dev: parse
 	$(BIN)/dagster dev -m orchestration.definitions
 
 test: install

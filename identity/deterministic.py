@@ -13,7 +13,9 @@ def shared_values(records: pd.DataFrame, identifier: str, rules: MatchRules) -> 
     """Rows (index, value) for identifier values that are not junk and not shared by a crowd."""
     values = records[[identifier]].dropna()
     values = values[values[identifier].astype(str).str.len() > 0]
-    junk = values[identifier].map(lambda v: is_junk(identifier, str(v), rules))
+    if values.empty:
+        return values
+    junk = values[identifier].map(lambda v: is_junk(identifier, str(v), rules)).astype(bool)
     values = values[~junk]
     partners = [c for c in rules.identifiers if c != identifier]
     crowded: set = set()
