@@ -13,3 +13,11 @@
         partition by {{ key }} order by _load_date desc, _source_file desc, _row_number desc
     ) = 1
 {%- endmacro %}
+
+{#- The lineage columns every staging model carries through from raw. -#}
+{% macro landing_columns() -%}
+    _source_file,
+        _row_number,
+        _load_date,
+        _loaded_at
+{%- endmacro %}

@@ -21,10 +21,7 @@ renamed as (
         try_cast(email_opt_in as boolean) as email_opt_in,
         try_cast(sms_opt_in as boolean) as sms_opt_in,
         try_cast(updated_at as timestamp) as updated_at,
-        _source_file,
-        _row_number,
-        _load_date,
-        _loaded_at
+        {{ landing_columns() }}
     from source
 ),
 

@@ -20,10 +20,7 @@ renamed as (
         try_cast(items as integer) as items,
         upper({{ standardise_text('currency') }}) as currency,
         upper({{ standardise_text('campaign_code') }}) as campaign_code,
-        _source_file,
-        _row_number,
-        _load_date,
-        _loaded_at
+        {{ landing_columns() }}
     from source
 ),
 

@@ -9,10 +9,7 @@ renamed as (
         {{ standardise_email('email') }} as email,
         lower({{ standardise_text('event_type') }}) as event_type,
         try_cast(event_at as timestamp) as event_at,
-        _source_file,
-        _row_number,
-        _load_date,
-        _loaded_at
+        {{ landing_columns() }}
     from source
 ),
 

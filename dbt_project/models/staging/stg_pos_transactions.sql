@@ -13,10 +13,7 @@ renamed as (
         try_cast(items as integer) as items,
         upper({{ standardise_text('currency') }}) as currency,
         lower({{ standardise_text('payment_method') }}) as payment_method,
-        _source_file,
-        _row_number,
-        _load_date,
-        _loaded_at
+        {{ landing_columns() }}
     from source
 ),
 

@@ -16,10 +16,7 @@ renamed as (
         try_cast(sales_calls as integer) as sales_calls,
         try_cast(created_at as timestamp) as created_at,
         try_cast(converted_at as timestamp) as converted_at,
-        _source_file,
-        _row_number,
-        _load_date,
-        _loaded_at
+        {{ landing_columns() }}
     from source
 ),
 

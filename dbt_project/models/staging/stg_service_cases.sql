@@ -18,10 +18,7 @@ renamed as (
         try_cast(contacts as integer) as contacts,
         try_cast(csat as integer) as csat,
         lower({{ standardise_text('renewal_outcome') }}) as renewal_outcome,
-        _source_file,
-        _row_number,
-        _load_date,
-        _loaded_at
+        {{ landing_columns() }}
     from source
 ),
 

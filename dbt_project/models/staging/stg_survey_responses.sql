@@ -9,10 +9,7 @@ renamed as (
         try_cast(score as integer) as score,
         {{ standardise_text('comment') }} as comment,
         try_cast(responded_at as timestamp) as responded_at,
-        _source_file,
-        _row_number,
-        _load_date,
-        _loaded_at
+        {{ landing_columns() }}
     from source
 ),
 

@@ -12,10 +12,7 @@ renamed as (
         {{ standardise_text('page_url') }} as page_url,
         {{ standardise_text('utm_campaign') }} as utm_campaign,
         try_cast(event_at as timestamp) as event_at,
-        _source_file,
-        _row_number,
-        _load_date,
-        _loaded_at
+        {{ landing_columns() }}
     from source
 ),
 
