@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml
 
 # The dbt manifest is rebuilt from the SQL each time, so edited models are always what runs.
 parse: install
-	$(BIN)/dbt parse --project-dir $(CURDIR)/dbt_project --profiles-dir $(CURDIR)/dbt_project --quiet
+	$(BIN)/dbt parse --project-dir $(CURDIR)/dbt_project --profiles-dir $(CURDIR)/dbt_project --no-partial-parse --quiet
 
 demo: parse
 	$(BIN)/python -m orchestration.demo --dataset $(DATASET) --customers $(CUSTOMERS) --days $(DAYS) --seed $(SEED)
