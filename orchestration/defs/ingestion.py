@@ -42,6 +42,8 @@ def batch_check_specs(contract: FeedContract) -> list[dg.AssetCheckSpec]:
 
 
 def build_feed_asset(contract: FeedContract) -> dg.AssetsDefinition:
+    check_specs = batch_check_specs(contract)
+
     @dg.multi_asset(
         name=f"ingest_{contract.feed}",
         specs=[dg.AssetSpec(
@@ -53,7 +55,7 @@ def build_feed_asset(contract: FeedContract) -> dg.AssetsDefinition:
             quarantine_asset_key(contract.feed), group_name=INGESTION_GROUP, kinds={"duckdb"},
             description=f"Rows of {contract.feed} held back: feed, file, row, rule, offending value, record.",
         )],
-        check_specs=batch_check_specs(contract),
+        check_specs=check_specs,
         partitions_def=landing_days(),
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=DUCKDB_POOL,
@@ -75,7 +77,7 @@ def build_feed_asset(contract: FeedContract) -> dg.AssetsDefinition:
         if unbalanced:
             raise dg.Failure(f"[{contract.feed}] rows read != passed + quarantined on {unbalanced}")
         evaluated = {check.rule: check for check in validation.batch_checks}
-        for spec in batch_check_specs(contract):
+        for spec in check_specs:
             check = evaluated.get(spec.name)
             severity = dg.AssetCheckSeverity.ERROR if spec.blocking else dg.AssetCheckSeverity.WARN
             if check is None:  # no rows landed in these days: only the delivery check can fail
