@@ -1,7 +1,8 @@
 """Validate a feed's landed rows: contract types in SQL, then the feed's GX suite on a pandas batch.
 
 Row-level failures are written to `quarantine.<feed>` (file, row, rule, column, offending value, whole record).
-Batch-level results are returned for the Dagster asset checks. GX's SQL datasource does not work on DuckDB,
+Batch-level results (on the batch) and daily results (on a per-day profile: row count against recent
+days, freshness) are returned for the Dagster asset checks. GX's SQL datasource does not work on DuckDB,
 so each batch is read out of DuckDB into pandas, one run's landing days at a time.
 """
 
@@ -18,6 +19,7 @@ import great_expectations as gx
 import pandas as pd
 
 from expectations.suites import expectations_at, load_suite, resolve_kwargs
+from ingestion.audit import MALFORMED_RULES
 from ingestion.contracts import FeedContract
 
 logging.getLogger("great_expectations").setLevel(logging.ERROR)
@@ -114,6 +116,8 @@ def _row_failures(outcomes: list, frame: pd.DataFrame) -> pd.DataFrame:
         if outcome.exception_info and outcome.exception_info.get("raised_exception"):
             raise RuntimeError(f"expectation {rule} could not run: {outcome.exception_info.get('exception_message')}")
         ids = [item[ROW_ID] for item in outcome.result.get("unexpected_index_list") or []]
+        if not ids:  # failed without naming rows: GX could not evaluate it (e.g. a bound of the wrong type)
+            raise RuntimeError(f"expectation {rule} failed without naming rows: {outcome.result or outcome.exception_info}")
         rows = frame.loc[frame[ROW_ID].isin(ids), ["_source_file", "_row_number"]]
         failures.append(rows.assign(rule=rule, column_name=column))
     columns = ["_source_file", "_row_number", "rule", "column_name"]
@@ -122,13 +126,61 @@ def _row_failures(outcomes: list, frame: pd.DataFrame) -> pd.DataFrame:
 
 # Share-of-rows checks say nothing on a handful of rows (a quiet day): below this many they are not judged.
 MIN_ROWS_FOR_SHARES = 50
+RECENT_DAYS = 7  # the row-count check compares a day with the median of the loaded days in this window
+
+
+def _daily_profile(con, contract: FeedContract, days: tuple[date, date]) -> pd.DataFrame:
+    """One row per landing day of the run: its row count against the median of the loaded days before it,
+    and how many days its newest event lags the landing day (freshness)."""
+    event_time = f'try_cast(trim("{contract.event_time}") AS TIMESTAMP)'
+    return con.execute(
+        f"""WITH per_day AS (
+            SELECT _load_date AS load_date, count(*) AS row_count, max({event_time})::DATE AS newest_event
+            FROM raw.{contract.feed} WHERE _load_date BETWEEN ? - INTERVAL {RECENT_DAYS} DAY AND ? GROUP BY 1
+        ), with_history AS (
+            SELECT *, median(row_count) OVER (ORDER BY load_date ROWS BETWEEN {RECENT_DAYS} PRECEDING
+                                                                 AND 1 PRECEDING) AS recent_median
+            FROM per_day
+        )
+        SELECT load_date, row_count, recent_median,
+               CASE WHEN recent_median >= {MIN_ROWS_FOR_SHARES} THEN row_count / recent_median END
+                   AS rows_vs_recent_median,
+               date_diff('day', newest_event, load_date) AS freshness_lag_days
+        FROM with_history WHERE load_date BETWEEN ? AND ? ORDER BY load_date""",
+        [days[0], days[1], days[0], days[1]],
+    ).df()
+
+
+def _daily_checks(con, contract: FeedContract, expectations: list[dict], days: tuple[date, date],
+                  now: datetime) -> list[BatchCheck]:
+    """Day-over-day rules (row count against recent days, freshness), run by GX on the run's daily profile."""
+    profile = _daily_profile(con, contract, days)
+    if not expectations or profile.empty:
+        return []
+    profile["load_date"] = profile["load_date"].astype(str)
+    result = _validation_definition(f"{contract.feed}-daily", expectations, now, con).run(
+        batch_parameters={"dataframe": profile},
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["load_date"]})
+    checks = []
+    for outcome in result.results:
+        config = outcome.expectation_config
+        failing = [item["load_date"] for item in outcome.result.get("unexpected_index_list") or []]
+        column = config.kwargs["column"]
+        observed = (f"{len(failing)} of {len(profile)} days outside: " + ", ".join(
+            f"{d} ({profile.loc[profile.load_date == d, column].iloc[0]:.2f})" for d in failing[:10])
+            if failing else f"all {profile[column].notna().sum()} judged days of {len(profile)} within")
+        checks.append(BatchCheck(config.meta["rule"], config.meta.get("severity", "warn"), bool(outcome.success),
+                                 observed, config.type))
+    return checks
 
 
 def _batch_checks(outcomes: list, rows: int) -> list[BatchCheck]:
     checks = []
     for outcome in outcomes:
         config = outcome.expectation_config
-        observed = outcome.result.get("observed_value", outcome.result.get("unexpected_percent"))
+        observed = outcome.result.get("observed_value")
+        if observed is None:  # a mostly-check: report the failing share, not GX's bare percentage
+            observed = f"{outcome.result.get('unexpected_percent', 0):.1f}% of rows null or unexpected"
         passed = bool(outcome.success)
         is_share = "mostly" in config.kwargs or "proportion" in config.type
         if is_share and rows < MIN_ROWS_FOR_SHARES:
@@ -163,7 +215,7 @@ def validate_days(con: duckdb.DuckDBPyConnection, contract: FeedContract, first:
     days = (first, last)
     suite = load_suite(contract.feed)
     con.execute(f"DELETE FROM quarantine.{contract.feed} WHERE _load_date BETWEEN ? AND ? "
-                f"AND rule NOT IN ('malformed_row', 'malformed_json', 'invalid_encoding')", [first, last])
+                f"AND rule NOT IN {MALFORMED_RULES}", [first, last])
     type_failures = _type_failures(con, contract, days)
     frame = _batch(con, contract, days, type_failures, suite.get("meta", {}).get("identifier_columns", []))
     row_expectations = expectations_at(suite, "row")
@@ -177,6 +229,7 @@ def validate_days(con: duckdb.DuckDBPyConnection, contract: FeedContract, first:
         is_row = [r.expectation_config.meta.get("rule") in row_rules for r in result.results]
         row_failures = _row_failures([r for r, row in zip(result.results, is_row) if row], frame)
         batch_checks = _batch_checks([r for r, row in zip(result.results, is_row) if not row], len(frame))
+    batch_checks += _daily_checks(con, contract, expectations_at(suite, "daily"), days, now)
     failures = pd.concat([type_failures, row_failures], ignore_index=True)
     _quarantine(con, contract, failures, days, now)
     rows_checked = con.execute(f"SELECT count(*) FROM raw.{contract.feed} WHERE _load_date BETWEEN ? AND ?",

@@ -61,3 +61,22 @@ def reconcile(con: duckdb.DuckDBPyConnection, contract: FeedContract, first: dat
                          "ORDER BY load_date", [feed, first, last])
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+CHECK_RESULTS_DDL = """
+CREATE TABLE IF NOT EXISTS audit.check_results (
+    run_id VARCHAR, feed VARCHAR, first_day DATE, last_day DATE, rule VARCHAR, severity VARCHAR,
+    passed BOOLEAN, observed VARCHAR, expectation VARCHAR, checked_at TIMESTAMP
+)"""
+
+
+def record_checks(con: duckdb.DuckDBPyConnection, feed: str, first: date, last: date, run_id: str,
+                  checks: list) -> None:
+    """Keep each run's batch and daily check results, so the quality report and later runs can read them."""
+    con.execute(CHECK_RESULTS_DDL)
+    con.execute("DELETE FROM audit.check_results WHERE run_id = ? AND feed = ?", [run_id, feed])
+    now = datetime.now()
+    rows = [(run_id, feed, first, last, c.rule, c.severity, c.passed, str(c.observed), c.expectation, now)
+            for c in checks]
+    if rows:
+        con.executemany("INSERT INTO audit.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)

@@ -116,6 +116,9 @@ class FeedLoader:
                 result.warnings.append(f"same checksum as {earlier}: delivered twice, skipped")
                 return result, landed, None, []
             self._seen[landed.checksum] = f"{rel} (same delivery)"
+            late = self._late_arrival(rel, day)
+            if late:
+                result.warnings.append(late)
             if landed.utf8_error:
                 result.warnings.append(f"non-UTF-8 bytes from {landed.utf8_error}: affected rows quarantined")
             rejects = self._stage(path, table)
@@ -138,6 +141,15 @@ class FeedLoader:
             [self.contract.feed, landed.checksum, day],
         ).fetchone()
         return f"{row[0]} (loaded for {row[1]})" if row else None
+
+    def _late_arrival(self, rel: str, day: date) -> str | None:
+        """A new file in a day older than the newest loaded day: it still goes to its own day's partition."""
+        known, newest = self.con.execute(
+            "SELECT count(*) FILTER (WHERE file_path = ?), max(load_date) FROM audit.load_manifest WHERE feed = ?",
+            [rel, self.contract.feed]).fetchone()
+        if known or newest is None or newest <= day:
+            return None
+        return f"late arrival: delivered after {newest} was loaded; loaded into its own day {day}"
 
     def _check_columns(self, table: str, result: FileResult) -> None:
         header = [r[0] for r in self.con.execute(f"DESCRIBE {table}").fetchall() if r[0] != "_record"]

@@ -24,7 +24,7 @@ def landed_range() -> tuple[str, str]:
     return days[0].isoformat(), days[-1].isoformat()
 
 
-def materialise_everything(instance: dg.DagsterInstance) -> None:
+def materialise_everything(instance: dg.DagsterInstance) -> tuple[str, str]:
     from orchestration.definitions import defs
 
     first, last = landed_range()
@@ -38,6 +38,7 @@ def materialise_everything(instance: dg.DagsterInstance) -> None:
     transform = defs.resolve_job_def("transform_job").execute_in_process(instance=instance, raise_on_error=False)
     if not transform.success:
         raise SystemExit("transform_job failed: see `make dev` for the run's logs")
+    return first, last
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -55,8 +56,9 @@ def main(argv: list[str] | None = None) -> None:
     counts = generate(GeneratorConfig(args.customers, args.days, args.seed), settings.landing_dir, settings.truth_dir)
     print(f"generated {sum(counts.values()):,} rows for {args.customers:,} customers over {args.days} days "
           f"in {time.perf_counter() - started:.1f}s")
-    materialise_everything(dg.DagsterInstance.get())
+    first, last = materialise_everything(dg.DagsterInstance.get())
     print("\n".join(scorecard_lines(settings.warehouse_path)))
+    print(f"\nquality report: {settings.reports_dir / f'quality_{first}_{last}.html'}")
     print(f"\nwarehouse: {settings.warehouse_path}")
     print(f"  open it:  duckdb -readonly {settings.warehouse_path}   (or any BI tool with a DuckDB driver)")
     print("  browse:   make dev   (Dagster UI with these runs, checks and lineage)")

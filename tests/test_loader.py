@@ -84,3 +84,59 @@ def test_reloading_a_day_replaces_it_and_a_file_seen_on_another_day_is_skipped(l
     assert result.files[0].status == "duplicate"
     assert "(loaded for 2026-03-01)" in result.files[0].message
     assert con.execute("SELECT count(*) FROM raw.survey_responses").fetchall() == [(1,)]
+
+
+def test_truncated_parquet_and_malformed_json_lines_are_named(tmp_path):
+    landing_dir = tmp_path / "landing"
+    pos = landing_dir / "pos_transactions" / f"date={DAY}"
+    web = landing_dir / "web_events" / f"date={DAY}"
+    pos.mkdir(parents=True), web.mkdir(parents=True)
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT 'R1' AS receipt_id, 'S1' AS store_id, '2026-03-01 10:00:00' AS transaction_at, "
+                f"'completed' AS status, '9.99' AS amount) TO '{pos / 'whole.parquet'}' (FORMAT parquet)")
+    whole = (pos / "whole.parquet").read_bytes()
+    (pos / "truncated.parquet").write_bytes(whole[: len(whole) // 2])
+    result = FeedLoader(con, load_contracts()["pos_transactions"], landing_dir).load_day(DAY)
+    files = by_name(result)
+    assert files["whole.parquet"].status == "loaded" and files["whole.parquet"].rows_loaded == 1
+    assert files["truncated.parquet"].status == "failed"
+    assert files["truncated.parquet"].describe().startswith(
+        "[pos_transactions] pos_transactions/date=2026-03-01/truncated.parquet: failed - unreadable parquet file:")
+
+    (web / "events.jsonl").write_text('{"event_id": "W1", "cookie_id": "c", "event_type": "login", '
+                                      '"event_at": "2026-03-01 10:00:00"}\n{"event_id": "W2", "cookie_id"\n[1, 2]\n')
+    result = FeedLoader(con, load_contracts()["web_events"], landing_dir).load_day(DAY)
+    assert (result.files[0].rows_loaded, result.files[0].rows_rejected) == (1, 2)
+    assert con.execute("SELECT _row_number, rule, message FROM quarantine.web_events ORDER BY 1").fetchall() == [
+        (2, "malformed_json", "[web_events] web_events/date=2026-03-01/events.jsonl row 2: malformed json"),
+        (3, "malformed_json", "[web_events] web_events/date=2026-03-01/events.jsonl row 3: malformed json"),
+    ]
+
+
+def test_a_late_file_loads_into_its_own_day_and_a_fixed_file_loads_on_rerun(landing):
+    landing_dir, folder = landing
+    loader = FeedLoader(duckdb.connect(), load_contracts()["survey_responses"], landing_dir)
+    (folder / "a.csv").write_text(f"{HEADER}\nR1,a@b.com,9,,2026-03-01 10:00:00\n")
+    loader.load_day(DAY)
+    later = landing_dir / "survey_responses" / "date=2026-03-05"
+    later.mkdir()
+    (later / "b.csv").write_text(f"{HEADER}\nR2,c@d.com,9,,2026-03-05 10:00:00\n")
+    loader.load_day(date(2026, 3, 5))
+
+    (folder / "late.csv").write_text(f"{HEADER}\nR3,e@f.com,7,,2026-03-01 18:00:00\n")
+    (folder / "broken.csv").write_text("response_id,score\nR4,3\n")
+    files = by_name(loader.load_day(DAY))
+    assert files["late.csv"].status == "loaded"
+    assert files["late.csv"].message == ("late arrival: delivered after 2026-03-05 was loaded; "
+                                         "loaded into its own day 2026-03-01")
+    assert files["a.csv"].message == ""  # already known: not late
+    assert files["broken.csv"].status == "failed"
+    con = loader.con
+    assert con.execute("SELECT _load_date::VARCHAR FROM raw.survey_responses WHERE response_id = 'R3'").fetchall() == [
+        ("2026-03-01",)]
+
+    (folder / "broken.csv").write_text(f"{HEADER}\nR4,g@h.com,3,,2026-03-01 19:00:00\n")  # the source re-sends it fixed
+    files = by_name(loader.load_day(DAY))
+    assert files["broken.csv"].status == "loaded" and files["broken.csv"].rows_loaded == 1
+    assert con.execute("SELECT status, count(*) FROM audit.load_manifest WHERE load_date = ? GROUP BY 1",
+                       [DAY]).fetchall() == [("loaded", 3)]

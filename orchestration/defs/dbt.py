@@ -33,7 +33,8 @@ translator = ProjectTranslator(settings=DagsterDbtTranslatorSettings(enable_asse
 @dbt_assets(manifest=dbt_project.manifest_path, select=PRE_IDENTITY, dagster_dbt_translator=translator,
             name="dbt_staging", pool=DUCKDB_POOL, project=dbt_project)
 def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from dbt.cli(["build"], context=context).stream()
+    # cautious: tests that also read marts (the reconciliation tests) wait for the marts run.
+    yield from dbt.cli(["build", "--indirect-selection", "cautious"], context=context).stream()
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, exclude=PRE_IDENTITY, dagster_dbt_translator=translator,

@@ -5,6 +5,7 @@ suite as asset checks; error-severity checks are blocking, so a bad batch stops 
 """
 
 
+import time
 from datetime import date
 
 import dagster as dg
@@ -12,7 +13,7 @@ from dagster_duckdb import DuckDBResource
 
 from expectations.suites import expectations_at, load_suite
 from expectations.validator import validate_days
-from ingestion.audit import reconcile
+from ingestion.audit import reconcile, record_checks
 from ingestion.contracts import FeedContract, load_contracts
 from ingestion.loader import FeedLoader
 from ingestion.settings import get_settings
@@ -37,7 +38,7 @@ def batch_check_specs(contract: FeedContract) -> list[dg.AssetCheckSpec]:
             blocking=e["meta"].get("severity") == "error",
             description=f"GX {e['type']} {e['kwargs']} (severity {e['meta'].get('severity', 'warn')})",
         )
-        for e in expectations_at(load_suite(contract.feed), "batch")
+        for level in ("batch", "daily") for e in expectations_at(load_suite(contract.feed), level)
     ]
 
 
@@ -69,8 +70,13 @@ def build_feed_asset(contract: FeedContract) -> dg.AssetsDefinition:
         with duckdb.get_connection() as con:
             loader = FeedLoader(con, contract, settings.landing_dir)
             files = [f for day in days for f in loader.load_day(day).files]
+            started = time.perf_counter()
             validation = validate_days(con, contract, first, last)
+            validate_seconds = time.perf_counter() - started
             balance = reconcile(con, contract, first, last, context.run_id)
+            record_checks(con, contract.feed, first, last, context.run_id, validation.batch_checks)
+        context.log.info(f"[{contract.feed}] validated {validation.rows_checked:,} rows in {validate_seconds:.1f}s "
+                         f"({validation.rows_checked / max(validate_seconds, 1e-9):,.0f} rows/s)")
         for problem in (f for f in files if f.status != "loaded" or f.warnings):
             context.log.warning(problem.describe())
         unbalanced = [r["load_date"].isoformat() for r in balance if not r["balanced"]]
@@ -97,6 +103,7 @@ def build_feed_asset(contract: FeedContract) -> dg.AssetsDefinition:
             "files_loaded": sum(f.status == "loaded" for f in files),
             "files_duplicate": sum(f.status == "duplicate" for f in files),
             "files_failed": sum(f.status in ("failed", "empty") for f in files),
+            "validation_rows_per_second": round(validation.rows_checked / max(validate_seconds, 1e-9)),
             "rows_read": sum(r["rows_read"] for r in balance),
             "rows_passed": sum(r["rows_passed"] for r in balance),
             "rows_quarantined": sum(r["rows_quarantined"] for r in balance),

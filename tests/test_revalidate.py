@@ -1,0 +1,67 @@
+"""`python -m expectations revalidate`: after a rule is fixed, rows that now pass leave quarantine; the rest stay."""
+
+import json
+import shutil
+from datetime import date
+
+import duckdb
+
+import expectations.suites
+from expectations.__main__ import main
+from expectations.revalidate import revalidate
+from expectations.validator import validate_days
+from ingestion.audit import reconcile
+from ingestion.contracts import load_contracts
+from ingestion.loader import FeedLoader
+
+DAY = date(2026, 3, 1)
+HEADER = "case_id,email,channel,category,opened_at,csat"
+
+
+def land_cases(con, landing):
+    folder = landing / "service_cases" / f"date={DAY}"
+    folder.mkdir(parents=True)
+    (folder / "cases.csv").write_text(
+        f"{HEADER}\nS1,a@b.com,phone,complaint,2026-03-01 09:00:00,5\n"
+        "S2,c@d.com,phone,billing,2026-03-01 09:10:00,4\n"
+        "S3,e@f.com,chat,inquiry,2026-03-01 09:20:00,9\n")
+    contract = load_contracts()["service_cases"]
+    FeedLoader(con, contract, landing).load_day(DAY)
+    validate_days(con, contract, DAY, DAY)
+    return contract
+
+
+def test_fixing_a_rule_releases_the_rows_that_now_pass(tmp_path, monkeypatch):
+    con = duckdb.connect()
+    contract = land_cases(con, tmp_path / "landing")
+    assert con.execute("SELECT case_id, rule FROM quarantine.service_cases q JOIN raw.service_cases r "
+                       "USING (_source_file, _row_number) ORDER BY 1").fetchall() == [
+        ("S2", "category_in_set"), ("S3", "csat_1_to_5")]
+
+    suites = tmp_path / "suites"
+    shutil.copytree(expectations.suites.SUITES_DIR, suites)
+    suite = json.loads((suites / "service_cases.json").read_text())
+    for expectation in suite["expectations"]:
+        if expectation["meta"]["rule"] == "category_in_set":
+            expectation["kwargs"]["value_set"].append("billing")  # the business added a category
+    (suites / "service_cases.json").write_text(json.dumps(suite))
+    monkeypatch.setattr(expectations.suites, "SUITES_DIR", suites)
+
+    [released] = revalidate(con, [contract], "rerun")
+    assert (released.before, released.after, released.released) == (2, 1, 1)
+    assert released.describe() == "[service_cases] 2026-03-01 .. 2026-03-01: 2 quarantined before, 1 after, " \
+                                  "1 released to staging"
+    assert con.execute("SELECT rule, offending_value FROM quarantine.service_cases").fetchall() == [("csat_1_to_5", "9")]
+    [day] = reconcile(con, contract, DAY, DAY, "check")
+    assert (day["rows_read"], day["rows_passed"], day["rows_quarantined"], day["balanced"]) == (3, 2, 1, True)
+
+
+def test_the_command_reports_per_feed(tmp_path, monkeypatch, capsys):
+    warehouse = tmp_path / "crm.duckdb"
+    con = duckdb.connect(str(warehouse))
+    land_cases(con, tmp_path / "landing")
+    con.close()
+    monkeypatch.setenv("CRM_WAREHOUSE", str(warehouse))
+    assert main(["revalidate", "--feed", "service_cases"]) == 0
+    assert capsys.readouterr().out == ("[service_cases] 2026-03-01 .. 2026-03-01: 2 quarantined before, "
+                                       "2 after, 0 released to staging\n")
