@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
 from identity.clustering import cluster_labels
 from identity.deterministic import deterministic_edges
+from identity.probabilistic import MODEL_PATH, probabilistic_edges, train
 from identity.rules import MatchRules
 
 RECORD_COLUMNS = [
@@ -19,7 +21,7 @@ RECORD_COLUMNS = [
 @dataclass
 class Resolution:
     records: pd.DataFrame  # the input plus `cluster` (an integer label)
-    edges: pd.DataFrame  # left_index, right_index, rule, match_weight (indices into records)
+    edges: pd.DataFrame  # left_index, right_index, rule, match_weight, match_probability (indices into records)
 
 
 def prepare(records: pd.DataFrame) -> pd.DataFrame:
@@ -31,8 +33,17 @@ def prepare(records: pd.DataFrame) -> pd.DataFrame:
     return prepared
 
 
-def resolve(records: pd.DataFrame, rules: MatchRules | None = None) -> Resolution:
+def resolve(records: pd.DataFrame, rules: MatchRules | None = None, model: dict | Path = MODEL_PATH,
+            train_on_input: bool = False) -> Resolution:
+    """Deterministic and probabilistic edges, clustered together. `train_on_input` fits the Splink model on
+    these records first (unsupervised: no labels are read), for data unlike the pipeline's own."""
+    rules = rules or MatchRules()
     prepared = prepare(records)
-    edges = deterministic_edges(prepared, rules or MatchRules())
+    if train_on_input:
+        model = train(prepared, path=None)
+    edges = pd.concat([
+        deterministic_edges(prepared, rules).assign(match_probability=1.0),
+        probabilistic_edges(prepared, rules.match_threshold, model),
+    ], ignore_index=True)
     prepared["cluster"] = cluster_labels(len(prepared), edges)
     return Resolution(prepared, edges)

@@ -1,7 +1,8 @@
-"""Deterministic matching settings: which identifiers join records, which values are junk, and the caps."""
+"""Matching settings: which identifiers join records, which values are junk, the caps, the Splink threshold."""
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -18,6 +19,8 @@ class MatchRules:
     # A phone joins two records only when their names agree: households share landlines.
     phone_needs_name_match: bool = True
     junk_values: frozenset[str] = field(default_factory=lambda: frozenset({"0", "unknown", "n/a", "none"}))
+    # Splink pairs at or above this match probability become edges; over-merging is worse than a missed match.
+    match_threshold: float = float(os.environ.get("CRM_MATCH_THRESHOLD", "0.99"))
 
 
 def is_junk_email(email: str) -> bool:

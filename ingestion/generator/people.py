@@ -118,9 +118,10 @@ def new_person(index: int, rng: random.Random, households: list[Household], day_
     last = household.surname if (not shared or rng.random() < 0.7) else rng.choice(LAST_NAMES)
     birth = date(1950, 1, 1) + timedelta(days=rng.randint(0, 365 * 55)) if rng.random() < 0.92 else None
     handle = f"{first}.{last}".lower().replace("'", "")
-    emails = [f"{handle}{rng.randint(1, 999) if rng.random() < 0.6 else ''}@{rng.choice(EMAIL_DOMAINS)}"]
+    # A mailbox belongs to one person: namesakes never share an address, so each carries the person's number.
+    emails = [f"{handle}{index}@{rng.choice(EMAIL_DOMAINS)}"]
     if rng.random() < 0.2:  # a second address, e.g. work or an old account
-        emails.append(f"{first[0].lower()}{last.lower().replace(chr(39), '')}{rng.randint(10, 99)}@{rng.choice(EMAIL_DOMAINS)}")
+        emails.append(f"{first[0].lower()}{last.lower().replace(chr(39), '')}.{index}@{rng.choice(EMAIL_DOMAINS)}")
     mobile = f"+447{rng.randint(100000000, 999999999)}" if rng.random() < 0.88 else None
     pid = f"P{index:08d}"
     has_card = rng.random() < 0.6

@@ -1,53 +1,48 @@
-{#- The customer single view: one row per resolved person with a golden record.
-    Survivorship per attribute: most trusted source first, then the most recently seen value. -#}
+{#- The customer single view: one row per resolved person.
+    Golden attributes come from int_customer_attributes__ranked (most trusted source, then most recent, then most
+    frequent), each with the source it came from; activity counts come from fct_touchpoints and fct_orders. -#}
 
 with crosswalk as (
     select * from {{ source('identity', 'customer_crosswalk') }}
 ),
 
-records as (
-    select
-        crosswalk.customer_id,
-        records.*,
-        case records.source
-            when 'crm_contacts' then 1
-            when 'ecommerce_orders' then 2
-            when 'sales_leads' then 3
-            when 'service_cases' then 4
-            when 'web_events' then 5
-            when 'survey_responses' then 6
-            when 'email_events' then 7
-            else 8
-        end as source_priority
-    from {{ ref('int_customer_records') }} as records
-    inner join crosswalk using (source, source_record_id)
+survivors as (
+    select * from {{ ref('int_customer_attributes__ranked') }} where survivorship_rank = 1
 ),
 
 golden as (
     select
         customer_id,
-        first(first_name order by source_priority, seen_at desc) filter (where first_name is not null) as first_name,
-        first(source order by source_priority, seen_at desc) filter (where first_name is not null) as first_name_source,
-        first(last_name order by source_priority, seen_at desc) filter (where last_name is not null) as last_name,
-        first(email order by source_priority, seen_at desc) filter (where email is not null) as email,
-        first(source order by source_priority, seen_at desc) filter (where email is not null) as email_source,
-        first(phone order by source_priority, seen_at desc) filter (where phone is not null) as phone,
-        first(source order by source_priority, seen_at desc) filter (where phone is not null) as phone_source,
-        first(birth_date order by source_priority, seen_at desc) filter (where birth_date is not null) as birth_date,
-        first(street order by source_priority, seen_at desc) filter (where postcode is not null) as street,
-        first(city order by source_priority, seen_at desc) filter (where postcode is not null) as city,
-        first(postcode order by source_priority, seen_at desc) filter (where postcode is not null) as postcode,
-        first(country order by source_priority, seen_at desc) filter (where postcode is not null) as country,
-        first(source order by source_priority, seen_at desc) filter (where postcode is not null) as address_source,
-        list(distinct loyalty_id) filter (where loyalty_id is not null) as loyalty_ids,
-        list(distinct account_id) filter (where account_id is not null) as account_ids,
-        list(distinct source || ':' || source_record_id order by source || ':' || source_record_id) as source_ids,
-        list(distinct source order by source) as sources,
-        min(seen_at) as first_seen_at,
-        max(seen_at) as last_seen_at,
-        count(*) as record_count
-    from records
+        max(value) filter (where attribute = 'first_name') as first_name,
+        max(source) filter (where attribute = 'first_name') as first_name_source,
+        max(value) filter (where attribute = 'last_name') as last_name,
+        max(source) filter (where attribute = 'last_name') as last_name_source,
+        max(value) filter (where attribute = 'email') as email,
+        max(source) filter (where attribute = 'email') as email_source,
+        max(value) filter (where attribute = 'phone') as phone,
+        max(source) filter (where attribute = 'phone') as phone_source,
+        cast(max(value) filter (where attribute = 'birth_date') as date) as birth_date,
+        max(source) filter (where attribute = 'birth_date') as birth_date_source,
+        string_split(max(value) filter (where attribute = 'address'), '|') as address_parts,
+        max(source) filter (where attribute = 'address') as address_source
+    from survivors
     group by customer_id
+),
+
+records as (
+    select
+        crosswalk.customer_id,
+        list(distinct records.loyalty_id) filter (where records.loyalty_id is not null) as loyalty_ids,
+        list(distinct records.account_id) filter (where records.account_id is not null) as account_ids,
+        list(distinct records.source || ':' || records.source_record_id
+             order by records.source || ':' || records.source_record_id) as source_ids,
+        list(distinct records.source order by records.source) as sources,
+        count(*) as record_count,
+        min(records.seen_at) as first_seen_at,
+        max(records.seen_at) as last_seen_at
+    from {{ ref('int_customer_records') }} as records
+    inner join crosswalk using (source, source_record_id)
+    group by crosswalk.customer_id
 ),
 
 consent as (
@@ -60,6 +55,20 @@ consent as (
     inner join crosswalk
         on crosswalk.source = 'crm_contacts' and crosswalk.source_record_id = contacts.contact_id
     group by crosswalk.customer_id
+),
+
+activity as (
+    select
+        customer_id,
+        list(distinct channel order by channel) as channels_used,
+        count(distinct occurred_date) filter (where feed = 'web_events') as web_visit_days,
+        count(*) filter (where feed = 'email_events') as email_events,
+        count(*) filter (where feed = 'service_cases') as service_cases,
+        count(*) filter (where feed = 'survey_responses') as survey_responses,
+        count(*) filter (where feed = 'sales_leads') as sales_leads
+    from {{ ref('fct_touchpoints') }}
+    where customer_id is not null
+    group by customer_id
 ),
 
 purchases as (
@@ -78,38 +87,48 @@ purchases as (
 
 final as (
     select
-        golden.customer_id,
+        records.customer_id,
         {{ proper_case('golden.first_name') }} as first_name,
         {{ proper_case('golden.last_name') }} as last_name,
         golden.email,
         golden.phone,
         golden.birth_date,
-        golden.street,
-        golden.city,
-        golden.postcode,
-        golden.country,
+        nullif(golden.address_parts[1], '') as street,
+        nullif(golden.address_parts[2], '') as city,
+        golden.address_parts[3] as postcode,
+        nullif(golden.address_parts[4], '') as country,
         consent.email_opt_in,
         consent.sms_opt_in,
         consent.signup_date,
         golden.first_name_source,
+        golden.last_name_source,
         golden.email_source,
         golden.phone_source,
+        golden.birth_date_source,
         golden.address_source,
-        golden.loyalty_ids,
-        golden.account_ids,
-        golden.source_ids,
-        golden.sources,
-        golden.record_count,
-        golden.first_seen_at,
-        golden.last_seen_at,
+        records.loyalty_ids,
+        records.account_ids,
+        records.source_ids,
+        records.sources,
+        records.record_count,
+        records.first_seen_at,
+        records.last_seen_at,
+        activity.channels_used,
         coalesce(purchases.orders, 0) as orders,
         coalesce(purchases.purchase_occasions, 0) as purchase_occasions,
+        coalesce(activity.web_visit_days, 0) as web_visit_days,
+        coalesce(activity.email_events, 0) as email_events,
+        coalesce(activity.service_cases, 0) as service_cases,
+        coalesce(activity.survey_responses, 0) as survey_responses,
+        coalesce(activity.sales_leads, 0) as sales_leads,
         coalesce(purchases.revenue_to_date, 0) as revenue_to_date,
         purchases.first_purchase_date,
         purchases.last_purchase_date,
         purchases.purchase_channels
-    from golden
+    from records
+    left join golden using (customer_id)
     left join consent using (customer_id)
+    left join activity using (customer_id)
     left join purchases using (customer_id)
 )
 

