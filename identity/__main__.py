@@ -2,7 +2,7 @@
 
   python -m identity evaluate --records FILE --truth-column COL [--train-on-input] [--threshold P]
   python -m identity export-records --out FILE     the warehouse's customer records with the generator's truth
-  python -m identity train [--records FILE]         retrain the Splink model (identity/model/splink_model.json)
+  python -m identity train [--records FILE] [--em]  retrain the Splink model (identity/model/splink_model.json)
   python -m identity lineage CUSTOMER_ID            the records joined under an id and the edge behind each join
 """
 
@@ -64,7 +64,7 @@ def retrain(args) -> None:
         con = connect(get_settings().warehouse_path, read_only=True)
         records = con.execute(f"SELECT {', '.join(RECORD_COLUMNS)} FROM intermediate.int_customer_records").df()
         con.close()
-    model = train(prepare(records), MODEL_PATH)
+    model = train(prepare(records), MODEL_PATH, em=args.em)
     print(f"trained on {len(records):,} records; saved {MODEL_PATH} "
           f"(probability two random records match {model['probability_two_random_records_match']:.2e})")
 
@@ -99,6 +99,8 @@ def main(argv: list[str] | None = None) -> None:
     command.set_defaults(run=export_records)
     command = commands.add_parser("train", help="retrain and save the Splink model")
     command.add_argument("--records", help="CSV in the record layout (default: the warehouse's customer records)")
+    command.add_argument("--em", action="store_true", help="also estimate m by EM (default: the m priors in "
+                         "identity/probabilistic.py; EM learns households as matches on our feeds)")
     command.set_defaults(run=retrain)
     command = commands.add_parser("lineage", help="records and match edges behind a customer id")
     command.add_argument("customer_id")

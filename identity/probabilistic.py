@@ -141,7 +141,7 @@ def _pair_count(frame: pd.DataFrame, rule) -> int:
     return con.execute(f"SELECT count(*) FROM f l JOIN f r ON l.unique_id < r.unique_id AND {_sql(rule)}").fetchone()[0]
 
 
-def train(records: pd.DataFrame, path: Path | None = MODEL_PATH, em: bool = True) -> dict:
+def train(records: pd.DataFrame, path: Path | None = MODEL_PATH, em: bool = False) -> dict:
     """Unsupervised training (no labels): the prior of a match and u from random pairs; with `em`, m by
     expectation maximisation where a blocking gives enough pairs (else the priors in `settings` stand)."""
     frame = splink_input(records)

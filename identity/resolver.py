@@ -36,11 +36,11 @@ def prepare(records: pd.DataFrame) -> pd.DataFrame:
 def resolve(records: pd.DataFrame, rules: MatchRules | None = None, model: dict | Path = MODEL_PATH,
             train_on_input: bool = False) -> Resolution:
     """Deterministic and probabilistic edges, clustered together. `train_on_input` fits the Splink model on
-    these records first (unsupervised: no labels are read), for data unlike the pipeline's own."""
+    these records first, with EM (unsupervised: no labels are read), for data unlike the pipeline's own."""
     rules = rules or MatchRules()
     prepared = prepare(records)
     if train_on_input:
-        model = train(prepared, path=None)
+        model = train(prepared, path=None, em=True)
     edges = pd.concat([
         deterministic_edges(prepared, rules).assign(match_probability=1.0),
         probabilistic_edges(prepared, rules.match_threshold, model),

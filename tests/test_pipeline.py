@@ -33,7 +33,13 @@ def pipeline():
     from orchestration.definitions import defs
 
     instance = dg.DagsterInstance.ephemeral()
-    assert run_ingest(defs, instance, FIRST_DAY, LAST_DAY).success
+    day_before = (pd.Timestamp(LAST_DAY) - pd.Timedelta(days=1)).date().isoformat()
+    assert run_ingest(defs, instance, FIRST_DAY, day_before).success
+    assert run_transform(defs, instance).success
+    con = duckdb.connect(str(settings.warehouse_path))  # keep the ids as they were, to compare after the last day
+    con.execute("CREATE TABLE before_last_day AS SELECT * FROM identity.customer_crosswalk")
+    con.close()
+    assert run_ingest(defs, instance, LAST_DAY, LAST_DAY).success
     assert run_transform(defs, instance).success
     return defs, instance, written, settings
 
@@ -122,3 +128,42 @@ def test_materialising_a_day_twice_changes_nothing(pipeline):
     after = {t: table_digest(con, t) for t in before}
     con.close()
     assert after == before
+
+
+def test_identity_quality_against_the_generator_truth(pipeline):
+    from identity.evaluation import generator_records, pairwise_scores
+
+    _, _, _, settings = pipeline
+    records = generator_records(settings.warehouse_path, settings.truth_dir)
+    crosswalk = pd.DataFrame(query(settings, "SELECT source, source_record_id, customer_id "
+                                             "FROM identity.customer_crosswalk"),
+                             columns=["source", "source_record_id", "customer_id"])
+    joined = records.merge(crosswalk, on=["source", "source_record_id"], validate="one_to_one")
+    assert len(joined) == len(records) > 500
+    scores = pairwise_scores(joined["customer_id"], joined["person_id"])
+    assert scores.f1 >= 0.97 and scores.precision >= 0.97, scores.describe()
+
+
+def test_ids_survive_the_added_day(pipeline):
+    _, _, _, settings = pipeline
+    (kept, moved), = query(settings, """
+        SELECT count(*) FILTER (WHERE b.customer_id = a.customer_id),
+               count(*) FILTER (WHERE b.customer_id <> a.customer_id
+                                AND NOT EXISTS (SELECT 1 FROM identity.customer_id_changes c
+                                                WHERE c.change = 'merge' AND c.customer_id = b.customer_id))
+        FROM before_last_day b JOIN identity.customer_crosswalk a USING (source, source_record_id)""")
+    assert kept > 500 and moved == 0  # an id only changes through a logged merge
+
+
+def test_lineage_lists_the_records_and_the_edge_behind_each_join(pipeline):
+    from identity.store import lineage
+
+    _, _, _, settings = pipeline
+    (customer_id, records), = query(settings, "SELECT customer_id, count(*) FROM identity.customer_crosswalk "
+                                              "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1")
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    frame = lineage(con, customer_id)
+    con.close()
+    assert (frame["kind"] == "record").sum() == records
+    edges = frame[frame["kind"] == "edge"]
+    assert len(edges) >= records - 1 and edges["rule"].notna().all()

@@ -1,0 +1,63 @@
+"""Golden record survivorship, run by dbt on hand-made records: most trusted source, then most recent,
+then most frequent; every surviving value keeps its source."""
+
+import duckdb
+import pytest
+
+from conftest import run_dbt
+
+RECORDS = [
+    # source, id, first, last, email, phone, birth_date, street, city, postcode, country, seen_at
+    ("crm_contacts", "K1", "ann", "lee", "a@x.com", None, "1980-02-03", None, None, None, None, "2026-01-01 09:00"),
+    ("crm_contacts", "K2", None, "lee", "b@x.com", None, None, None, None, None, None, "2026-03-01 09:00"),
+    ("ecommerce_orders", "O1", "annie", "lee", "c@x.com", "+441", None, "1 high st", "york", "YO1 7HH", "GB",
+     "2026-05-01 10:00"),
+    ("ecommerce_orders", "O2", "annie", "lee", None, "+441", None, "2 low st", "york", "YO1 8AA", "GB",
+     "2026-05-01 11:00"),
+    ("ecommerce_orders", "O3", "annie", "lee", None, "+442", None, "2 low st", "york", "YO1 8AA", "GB",
+     "2026-05-01 12:00"),
+    ("email_events", "d@x.com", None, None, "d@x.com", None, None, None, None, None, None, "2026-06-01 10:00"),
+]
+
+
+@pytest.fixture(scope="module")
+def golden(tmp_path_factory):
+    warehouse = tmp_path_factory.mktemp("golden") / "golden.duckdb"
+    con = duckdb.connect(str(warehouse))
+    con.execute("CREATE SCHEMA intermediate; CREATE SCHEMA identity")
+    con.execute("CREATE TABLE intermediate.int_customer_records (source VARCHAR, source_record_id VARCHAR, "
+                "first_name VARCHAR, last_name VARCHAR, email VARCHAR, phone VARCHAR, birth_date DATE, street VARCHAR, "
+                "city VARCHAR, postcode VARCHAR, country VARCHAR, loyalty_id VARCHAR, account_id VARCHAR, "
+                "seen_at TIMESTAMP)")
+    con.executemany("INSERT INTO intermediate.int_customer_records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)",
+                    RECORDS)
+    con.execute("CREATE TABLE identity.customer_crosswalk AS SELECT source, source_record_id, 'CU1' AS customer_id "
+                "FROM intermediate.int_customer_records")
+    con.close()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CRM_WAREHOUSE", str(warehouse))
+        run_dbt("seed", "--select", "source_trust", "--quiet")
+        run_dbt("run", "--select", "int_customer_attributes__ranked", "--quiet")
+    con = duckdb.connect(str(warehouse), read_only=True)
+    rows = con.execute("SELECT attribute, value, source FROM intermediate.int_customer_attributes__ranked "
+                       "WHERE survivorship_rank = 1").fetchall()
+    con.close()
+    return {attribute: (value, source) for attribute, value, source in rows}
+
+
+def test_the_most_trusted_source_wins_over_a_more_recent_one(golden):
+    assert golden["first_name"] == ("ann", "crm_contacts")  # the web shop's later "annie" loses to the CRM
+
+
+def test_within_a_source_the_most_recent_value_wins(golden):
+    assert golden["email"] == ("b@x.com", "crm_contacts")  # K2 is newer than K1; web and email copies rank lower
+
+
+def test_on_the_same_day_the_most_frequent_value_wins(golden):
+    assert golden["phone"] == ("+441", "ecommerce_orders")
+    assert golden["address"] == ("2 low st|york|YO1 8AA|GB", "ecommerce_orders")  # two of three orders
+
+
+def test_a_value_only_one_source_has_survives_with_that_source(golden):
+    assert golden["birth_date"] == ("1980-02-03", "crm_contacts")
+    assert golden["last_name"] == ("lee", "crm_contacts")
