@@ -80,3 +80,41 @@ def predict(models: FittedModels, summary: pd.DataFrame, horizon_days: int = 90,
         "expected_spend_per_purchase": spend,
         "predicted_clv_12m": clv,
     })
+
+
+def summarise(occasions: pd.DataFrame, observation_end) -> pd.DataFrame:
+    """Per customer from purchase occasions (customer_id, order_date, revenue; one row per customer and day) up
+    to observation_end: frequency = repeat occasions, recency and T in days, monetary_value = mean revenue of
+    the repeat occasions (0 without one), as BG/NBD and Gamma-Gamma expect."""
+    seen = occasions[occasions["order_date"] <= pd.Timestamp(observation_end)].sort_values(["customer_id", "order_date"])
+    grouped = seen.groupby("customer_id")
+    first, last = grouped["order_date"].min(), grouped["order_date"].max()
+    repeat = seen[seen["order_date"] > seen["customer_id"].map(first)]
+    summary = pd.DataFrame({
+        "frequency": grouped.size() - 1,
+        "recency": (last - first).dt.days.astype(float),
+        "T": (pd.Timestamp(observation_end) - first).dt.days.astype(float),
+        "monetary_value": repeat.groupby("customer_id")["revenue"].mean(),
+    }).fillna({"monetary_value": 0.0})
+    return summary.reset_index()
+
+
+def backtest(occasions: pd.DataFrame, last_day, holdout_days: int = 90) -> pd.DataFrame:
+    """Fit on the calibration period, predict the holdout's repeat purchases, compare with what happened:
+    in aggregate and per decile of predicted purchases."""
+    span = (pd.Timestamp(last_day) - occasions["order_date"].min()).days
+    holdout_days = min(holdout_days, span // 3)
+    calibration_end = pd.Timestamp(last_day) - pd.Timedelta(days=holdout_days)
+    calibration = summarise(occasions, calibration_end)
+    predicted = predict(fit(calibration), calibration, horizon_days=holdout_days)
+    holdout = occasions[(occasions["order_date"] > calibration_end) & (occasions["order_date"] <= pd.Timestamp(last_day))]
+    actual = holdout.groupby("customer_id").size().rename("actual")
+    frame = predicted.set_index("customer_id")[["expected_purchases_90d"]].rename(
+        columns={"expected_purchases_90d": "predicted"}).join(actual).fillna({"actual": 0})
+    frame["decile"] = pd.qcut(frame["predicted"].rank(method="first"), 10, labels=False) + 1
+    rows = [("all", frame)] + [(f"decile {d}", part) for d, part in frame.groupby("decile")]
+    return pd.DataFrame([{
+        "calibration_end": calibration_end.date(), "holdout_days": holdout_days, "group": name,
+        "customers": len(part), "predicted_purchases": float(part["predicted"].sum()),
+        "actual_purchases": float(part["actual"].sum()),
+    } for name, part in rows])

@@ -11,7 +11,8 @@ from orchestration.defs.automation import (
     transform_after_ingest,
     transform_job,
 )
-from orchestration.defs.dbt import dbt_marts, dbt_staging
+from orchestration.defs.clv import customer_clv
+from orchestration.defs.dbt import dbt_after_clv, dbt_marts, dbt_staging
 from orchestration.defs.identity import customer_crosswalk
 from orchestration.defs.ingestion import build_ingestion_assets
 from orchestration.defs.quality import build_quality_report_asset
@@ -20,7 +21,7 @@ from orchestration.defs.resources import build_resources
 
 def build_definitions() -> dg.Definitions:
     return dg.Definitions(
-        assets=[*build_ingestion_assets(), build_quality_report_asset(), dbt_staging, customer_crosswalk, dbt_marts],
+        assets=[*build_ingestion_assets(), build_quality_report_asset(), dbt_staging, customer_crosswalk, dbt_marts, customer_clv, dbt_after_clv],
         jobs=[ingest_job, transform_job],
         schedules=[daily_ingest_schedule],
         sensors=[landing_files_sensor, transform_after_ingest],

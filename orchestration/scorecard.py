@@ -6,36 +6,46 @@ from pathlib import Path
 
 from ingestion.warehouse import connect
 
+SCORECARD = [  # column, label, format
+    ("active_customers", "active customers", "{:,.0f}"),
+    ("new_customers", "new customers", "{:,.0f}"),
+    ("revenue", "revenue", "{:,.2f}"),
+    ("capture_rate_revenue", "capture rate (revenue)", "{:.1%}"),
+    ("retention_rate", "retention rate", "{:.1%}"),
+    ("repeat_rate", "repeat rate (to date)", "{:.1%}"),
+    ("nps", "NPS", "{:+.0f}"),
+]
+
+
+def _fmt(value, template: str) -> str:
+    return "-" if value is None or value != value else template.format(value)
+
 
 def scorecard_lines(warehouse: Path) -> list[str]:
     con = connect(warehouse, read_only=True)
     try:
-        customers = con.execute("SELECT count(*) FROM core.dim_customers").fetchall()[0][0]
-        buyers = con.execute("SELECT count(*) FROM core.dim_customers WHERE purchase_occasions > 0").fetchall()[0][0]
-        purchases, identified, revenue, identified_revenue = con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE is_identified), sum(net_revenue), "
-            "sum(net_revenue) FILTER (WHERE is_identified) FROM core.fct_orders WHERE is_purchase").fetchall()[0]
-        one_time = con.execute(
-            "SELECT count(*) FILTER (WHERE frequency = 1) / count(*) FROM rfm.customer_rfm").fetchall()[0][0]
-        segments = con.execute(
-            "SELECT segment, count(*), sum(monetary_total) FROM rfm.customer_rfm GROUP BY 1 ORDER BY 2 DESC").fetchall()
-        quarantined = con.execute(
-            "SELECT feed, sum(rows_read), sum(rows_quarantined), sum(redeliveries_removed) "
-            "FROM audit.load_reconciliation GROUP BY feed ORDER BY feed").fetchall()
+        months = con.execute(f"SELECT month, {', '.join(c for c, _, _ in SCORECARD)} FROM kpi.kpi_scorecard "
+                             "ORDER BY month DESC LIMIT 3").fetchall()[::-1]
+        customers, identified = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE purchase_occasions > 0) FROM core.dim_customers").fetchone()
+        segments = con.execute("SELECT segment, customers, revenue, avg_predicted_clv_12m "
+                               "FROM rfm.rfm_segment_summary ORDER BY revenue DESC").fetchall()
+        backtest = con.execute("SELECT predicted_purchases, actual_purchases, holdout_days FROM clv.backtest "
+                               "WHERE \"group\" = 'all'").fetchone()
+        feeds = con.execute("SELECT feed, sum(rows_read), sum(rows_quarantined), sum(redeliveries_removed) "
+                            "FROM audit.load_reconciliation GROUP BY feed ORDER BY feed").fetchall()
     finally:
         con.close()
-    lines = [
-        "Headline results",
-        f"  customers (single view)      {customers:>12,}",
-        f"  purchasing customers         {buyers:>12,}",
-        f"  purchases                    {purchases:>12,}",
-        f"  revenue                      {float(revenue or 0):>12,.2f}",
-        f"  capture rate (purchases)     {identified / purchases:>12.1%}" if purchases else "  capture rate: no purchases",
-        f"  capture rate (revenue)       {float(identified_revenue or 0) / float(revenue):>12.1%}" if revenue else "",
-        f"  repeat rate                  {1 - one_time:>12.1%}" if one_time is not None else "",
-        "Customers per RFM segment",
-        *[f"  {segment:<28} {n:>12,}   revenue {float(total or 0):>12,.2f}" for segment, n, total in segments],
+    header = f"  {'':<26}" + "".join(f"{str(m[0])[:7]:>14}" for m in months)
+    rows = [f"  {label:<26}" + "".join(f"{_fmt(m[i + 1], template):>14}" for m in months)
+            for i, (_, label, template) in enumerate(SCORECARD)]
+    return [
+        "Scorecard (kpi.kpi_scorecard, last three months)", header, *rows,
+        f"Single view: {customers:,} customers, {identified:,} with purchases",
+        "RFM segments: customers / revenue / average predicted 12-month CLV",
+        *[f"  {s:<24} {n:>8,} {float(r or 0):>14,.2f} {_fmt(c, '{:,.2f}'):>10}" for s, n, r, c in segments],
+        f"CLV backtest: {backtest[0]:,.0f} purchases predicted vs {backtest[1]:,.0f} actual over the "
+        f"{backtest[2]}-day holdout" if backtest else "CLV backtest: not run",
         "Rows per feed: read / quarantined / re-deliveries removed",
-        *[f"  {feed:<28} {read:>10,} {q:>8,} {r:>8,}" for feed, read, q, r in quarantined],
+        *[f"  {feed:<24} {read:>10,} {q:>8,} {r:>8,}" for feed, read, q, r in feeds],
     ]
-    return [line for line in lines if line]

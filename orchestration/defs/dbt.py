@@ -1,5 +1,6 @@
-"""dbt models as Dagster assets. Split in two around identity resolution: staging + customer records run
-before the identity asset, the marts after it. dbt tests become asset checks."""
+"""dbt models as Dagster assets, split around the Python assets they depend on: staging + customer records
+run before identity resolution, the marts after it, and the models tagged after_clv after the CLV asset.
+dbt tests become asset checks."""
 
 
 from collections.abc import Mapping
@@ -12,6 +13,7 @@ from orchestration.defs.dbt_project import dbt_project
 from orchestration.defs.resources import DUCKDB_POOL
 
 PRE_IDENTITY = "staging int_customer_records"
+AFTER_CLV = "tag:after_clv"
 
 
 class ProjectTranslator(DagsterDbtTranslator):
@@ -37,7 +39,13 @@ def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     yield from dbt.cli(["build", "--indirect-selection", "cautious"], context=context).stream()
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, exclude=PRE_IDENTITY, dagster_dbt_translator=translator,
+@dbt_assets(manifest=dbt_project.manifest_path, exclude=f"{PRE_IDENTITY} {AFTER_CLV}", dagster_dbt_translator=translator,
             name="dbt_marts", pool=DUCKDB_POOL, project=dbt_project)
 def dbt_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    yield from dbt.cli(["build", "--indirect-selection", "cautious"], context=context).stream()
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, select=AFTER_CLV, dagster_dbt_translator=translator,
+            name="dbt_after_clv", pool=DUCKDB_POOL, project=dbt_project)
+def dbt_after_clv(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     yield from dbt.cli(["build"], context=context).stream()

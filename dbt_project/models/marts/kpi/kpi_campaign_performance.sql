@@ -1,0 +1,144 @@
+{#- Campaign performance. Email metrics count distinct recipients per event type; an email responder opened or
+    clicked; a web visitor arrived with the campaign in utm_campaign; responses = email responders + web visitors.
+    Purchases are attributed to a campaign by the explicit campaign code on the order first, else to the
+    campaign of the customer's last email open/click or campaign-tagged web visit within
+    var('attribution_window_days') days before the purchase. -#}
+
+{%- set window_days = var('attribution_window_days') %}
+
+with campaigns as (
+    select * from {{ ref('stg_campaigns') }}
+),
+
+email as (
+    select
+        campaign_id,
+        count(distinct email) filter (where event_type = 'sent') as recipients_sent,
+        count(distinct email) filter (where event_type = 'delivered') as recipients_delivered,
+        count(distinct email) filter (where event_type = 'opened') as recipients_opened,
+        count(distinct email) filter (where event_type = 'clicked') as recipients_clicked,
+        count(distinct email) filter (where event_type in ('opened', 'clicked')) as responders,
+        count(distinct email) filter (where event_type = 'bounced') as recipients_bounced,
+        count(distinct email) filter (where event_type = 'unsubscribed') as unsubscribes
+    from {{ ref('stg_email_events') }}
+    group by campaign_id
+),
+
+web_visitors as (
+    select campaigns.campaign_id, count(distinct web.cookie_id) as web_visitors
+    from {{ ref('stg_web_events') }} as web
+    inner join campaigns on web.utm_campaign in (campaigns.campaign_id, campaigns.campaign_code)
+    group by campaigns.campaign_id
+),
+
+responses as (
+    -- what can earn a purchase: an email open or click, or a web visit tagged with the campaign (id or code)
+    select touchpoints.customer_id, touchpoints.occurred_at, campaigns.campaign_id
+    from {{ ref('fct_touchpoints') }} as touchpoints
+    inner join campaigns
+        on touchpoints.campaign_id in (campaigns.campaign_id, campaigns.campaign_code)
+    where touchpoints.customer_id is not null
+      and (touchpoints.touchpoint_type in ('email_opened', 'email_clicked') or touchpoints.feed = 'web_events')
+),
+
+purchases as (
+    select orders.*, coded.campaign_id as coded_campaign_id
+    from {{ ref('fct_orders') }} as orders
+    left join campaigns as coded
+        on orders.campaign_code in (coded.campaign_id, coded.campaign_code)
+    where orders.is_purchase
+),
+
+last_touch as (
+    select purchases.order_key, responses.campaign_id
+    from purchases
+    inner join responses
+        on responses.customer_id = purchases.customer_id
+       and responses.occurred_at <= purchases.ordered_at
+       and responses.occurred_at > purchases.ordered_at - interval {{ window_days }} day
+    where purchases.coded_campaign_id is null
+    qualify row_number() over (partition by purchases.order_key
+                               order by responses.occurred_at desc, responses.campaign_id) = 1
+),
+
+attributed as (
+    select
+        purchases.order_key,
+        purchases.customer_id,
+        purchases.order_date,
+        purchases.net_revenue,
+        coalesce(purchases.coded_campaign_id, last_touch.campaign_id) as campaign_id,
+        case when purchases.coded_campaign_id is not null then 'campaign_code' else 'last_touch' end as attribution
+    from purchases
+    left join last_touch using (order_key)
+    where coalesce(purchases.coded_campaign_id, last_touch.campaign_id) is not null
+),
+
+first_purchases as (
+    select customer_id, min(order_date) as first_purchase_date
+    from {{ ref('fct_orders') }}
+    where is_purchase and customer_id is not null
+    group by customer_id
+),
+
+first_attributions as (
+    -- a customer is acquired by the campaign their very first purchase is attributed to
+    select attributed.campaign_id, attributed.customer_id
+    from attributed
+    inner join first_purchases
+        on first_purchases.customer_id = attributed.customer_id
+       and first_purchases.first_purchase_date = attributed.order_date
+    qualify row_number() over (partition by attributed.customer_id order by attributed.order_key) = 1
+),
+
+acquired as (
+    select campaign_id, count(*) as new_customers_acquired
+    from first_attributions
+    group by campaign_id
+),
+
+sales as (
+    select
+        campaign_id,
+        count(*) as attributed_purchases,
+        count(*) filter (where attribution = 'campaign_code') as purchases_by_code,
+        count(*) filter (where attribution = 'last_touch') as purchases_by_last_touch,
+        sum(net_revenue) as attributed_revenue
+    from attributed
+    group by campaign_id
+),
+
+final as (
+    select
+        campaigns.campaign_id,
+        campaigns.campaign_name,
+        campaigns.channel,
+        campaigns.campaign_code,
+        campaigns.start_date,
+        campaigns.end_date,
+        campaigns.cost,
+        coalesce(email.recipients_sent, 0) as sends,
+        coalesce(email.recipients_delivered, 0) as deliveries,
+        coalesce(email.recipients_opened, 0) as opens,
+        coalesce(email.recipients_clicked, 0) as clicks,
+        coalesce(email.responders, 0) as email_responders,
+        email.responders / nullif(email.recipients_delivered, 0) as response_rate,
+        coalesce(web_visitors.web_visitors, 0) as web_visitors,
+        coalesce(email.responders, 0) + coalesce(web_visitors.web_visitors, 0) as responses,
+        coalesce(email.recipients_bounced, 0) as bounces,
+        coalesce(email.unsubscribes, 0) as unsubscribes,
+        coalesce(sales.attributed_purchases, 0) as attributed_purchases,
+        coalesce(sales.purchases_by_code, 0) as purchases_by_code,
+        coalesce(sales.purchases_by_last_touch, 0) as purchases_by_last_touch,
+        coalesce(sales.attributed_revenue, 0) as attributed_revenue,
+        campaigns.cost / nullif(coalesce(email.responders, 0) + coalesce(web_visitors.web_visitors, 0), 0)
+            as cost_per_response,
+        coalesce(acquired.new_customers_acquired, 0) as new_customers_acquired
+    from campaigns
+    left join email using (campaign_id)
+    left join web_visitors using (campaign_id)
+    left join sales using (campaign_id)
+    left join acquired using (campaign_id)
+)
+
+select * from final order by start_date, campaign_id

@@ -1,0 +1,25 @@
+{#- The headline scorecard: seven metrics per month, the ones `make demo` prints. -#}
+
+with customers as (
+    select * from {{ ref('kpi_customers_monthly') }}
+),
+
+service as (
+    select month, nps from {{ ref('kpi_service') }}
+),
+
+final as (
+    select
+        customers.month,
+        customers.active_customers,
+        customers.new_customers,
+        customers.revenue,
+        customers.capture_rate_revenue,
+        customers.retention_rate,
+        customers.repeat_rate,
+        service.nps
+    from customers
+    left join service using (month)
+)
+
+select * from final order by month
