@@ -1,0 +1,271 @@
+"""Every KPI against numbers worked out by hand on a small fixture, run through the real chain: landing files ->
+loader -> dbt staging -> identity resolution -> dbt marts.
+
+The people: Ann, Bob and Cat are CRM members with loyalty cards; Dan only shops on the web. The story (all 2026):
+  Jan 5   Ann buys twice in store (100 + 20: one occasion), three days after opening campaign CMP-1
+  Jan 20  Bob buys in store (30); Jan 21 an anonymous receipt (40)
+  Feb 3   Dan's first web order (70) carries campaign code EM001; Feb 10 Ann buys again (50)
+  Feb 15  Cat's receipt is voided (60)
+  Mar 1   Cat buys (80); Dan opens CMP-2; Mar 4 Dan returns an order (25); Mar 5 Dan buys (45)
+  Mar 20  Bob buys on the web (10), 18 days after clicking CMP-2: outside the 7-day window
+Service cases and survey responses are in February (and one survey in March); leads span January to March.
+"""
+
+import json
+from datetime import date
+
+import duckdb
+import pandas as pd
+import pytest
+
+from conftest import run_dbt
+from identity.crosswalk import assign
+from identity.resolver import RECORD_COLUMNS, resolve
+from identity.store import edge_table, read_previous, write
+from ingestion.contracts import load_contracts
+from ingestion.loader import FeedLoader
+
+DAY = date(2026, 3, 31)  # everything lands in one delivery; the event times carry the story
+
+FEEDS = {
+    "crm_contacts": [
+        dict(contact_id="K1", loyalty_id="L1", first_name="Ann", last_name="Ames", email="ann@shop.org",
+             signup_date="2025-12-01", updated_at="2025-12-01 10:00:00"),
+        dict(contact_id="K2", loyalty_id="L2", first_name="Bob", last_name="Burr", email="bob@shop.org",
+             signup_date="2025-12-01", updated_at="2025-12-01 10:00:00"),
+        dict(contact_id="K3", loyalty_id="L3", first_name="Cat", last_name="Cole", email="cat@shop.org",
+             signup_date="2025-12-01", updated_at="2025-12-01 10:00:00"),
+    ],
+    "pos_transactions": [
+        dict(receipt_id="R1", store_id="S1", loyalty_id="L1", transaction_at="2026-01-05 10:00:00", status="completed", amount="100.00"),
+        dict(receipt_id="R2", store_id="S1", loyalty_id="L1", transaction_at="2026-01-05 15:00:00", status="completed", amount="20.00"),
+        dict(receipt_id="R3", store_id="S1", loyalty_id="L1", transaction_at="2026-02-10 10:00:00", status="completed", amount="50.00"),
+        dict(receipt_id="R4", store_id="S2", loyalty_id="L2", transaction_at="2026-01-20 10:00:00", status="completed", amount="30.00"),
+        dict(receipt_id="R5", store_id="S2", loyalty_id=None, transaction_at="2026-01-21 10:00:00", status="completed", amount="40.00"),
+        dict(receipt_id="R6", store_id="S2", loyalty_id="L3", transaction_at="2026-02-15 10:00:00", status="voided", amount="60.00"),
+        dict(receipt_id="R7", store_id="S2", loyalty_id="L3", transaction_at="2026-03-01 10:00:00", status="completed", amount="80.00"),
+    ],
+    "ecommerce_orders": [
+        dict(order_id="O1", account_id="A4", email="dan@shop.org", first_name="Dan", last_name="Dale",
+             ordered_at="2026-02-03 12:00:00", status="completed", amount="70.00", campaign_code="EM001"),
+        dict(order_id="O2", account_id="A4", email="dan@shop.org", first_name="Dan", last_name="Dale",
+             ordered_at="2026-03-04 12:00:00", status="returned", amount="25.00", campaign_code=None),
+        dict(order_id="O3", account_id="A4", email="dan@shop.org", first_name="Dan", last_name="Dale",
+             ordered_at="2026-03-05 12:00:00", status="completed", amount="45.00", campaign_code=None),
+        dict(order_id="O4", account_id="A2", email="bob@shop.org", first_name="Bob", last_name="Burr",
+             ordered_at="2026-03-20 12:00:00", status="completed", amount="10.00", campaign_code=None),
+    ],
+    "campaigns": [
+        dict(campaign_id="CMP-1", campaign_name="Winter", channel="email", campaign_code="EM001",
+             start_date="2026-01-01", end_date="2026-01-31", cost="100.00"),
+        dict(campaign_id="CMP-2", campaign_name="Spring", channel="email", campaign_code="EM002",
+             start_date="2026-03-01", end_date="2026-03-31", cost="50.00"),
+    ],
+    "email_events": [
+        *[dict(event_id=f"1-{who}-{kind}", campaign_id="CMP-1", email=f"{who}@shop.org", event_type=kind,
+               event_at=f"2026-01-02 {hour}:00:00")
+          for who in ("ann", "bob", "dan") for kind, hour in (("sent", "08"), ("delivered", "08"))],
+        dict(event_id="1-ann-opened", campaign_id="CMP-1", email="ann@shop.org", event_type="opened", event_at="2026-01-02 10:00:00"),
+        dict(event_id="1-ann-clicked", campaign_id="CMP-1", email="ann@shop.org", event_type="clicked", event_at="2026-01-02 10:01:00"),
+        dict(event_id="1-bob-unsub", campaign_id="CMP-1", email="bob@shop.org", event_type="unsubscribed", event_at="2026-01-03 10:00:00"),
+        *[dict(event_id=f"2-{who}-sent", campaign_id="CMP-2", email=f"{who}@shop.org", event_type="sent",
+               event_at="2026-03-01 08:00:00") for who in ("ann", "bob", "cat", "dan")],
+        *[dict(event_id=f"2-{who}-delivered", campaign_id="CMP-2", email=f"{who}@shop.org", event_type="delivered",
+               event_at="2026-03-01 08:00:00") for who in ("ann", "bob", "dan")],
+        dict(event_id="2-cat-bounced", campaign_id="CMP-2", email="cat@shop.org", event_type="bounced", event_at="2026-03-01 08:00:00"),
+        dict(event_id="2-dan-opened", campaign_id="CMP-2", email="dan@shop.org", event_type="opened", event_at="2026-03-01 09:00:00"),
+        dict(event_id="2-ann-opened", campaign_id="CMP-2", email="ann@shop.org", event_type="opened", event_at="2026-03-01 09:30:00"),
+        dict(event_id="2-bob-clicked", campaign_id="CMP-2", email="bob@shop.org", event_type="clicked", event_at="2026-03-02 10:00:00"),
+    ],
+    "web_events": [
+        dict(event_id="W1", cookie_id="c9", event_type="page_view", utm_campaign="EM002", event_at="2026-03-10 10:00:00"),
+    ],
+    "service_cases": [
+        dict(case_id="S1", email="ann@shop.org", channel="phone", category="complaint", agent_id="G1",
+             opened_at="2026-02-01 09:00:00", resolved_at="2026-02-01 19:00:00", contacts="1", csat="5"),
+        dict(case_id="S2", email="bob@shop.org", channel="email", category="complaint", agent_id="G1",
+             opened_at="2026-02-02 09:00:00", resolved_at="2026-02-04 09:00:00", contacts="2", csat="2"),
+        dict(case_id="S3", email="cat@shop.org", channel="phone", category="inquiry", agent_id="G2",
+             opened_at="2026-02-03 10:00:00", resolved_at="2026-02-03 11:00:00", contacts="1"),
+        dict(case_id="S4", email="ann@shop.org", channel="chat", category="renewal", agent_id="G2",
+             opened_at="2026-02-05 10:00:00", resolved_at="2026-02-05 12:00:00", contacts="1", csat="4",
+             renewal_outcome="renewed"),
+        dict(case_id="S5", email="bob@shop.org", channel="phone", category="renewal", agent_id="G2",
+             opened_at="2026-02-06 10:00:00", resolved_at="2026-02-07 10:00:00", contacts="3",
+             renewal_outcome="not_renewed"),
+        dict(case_id="S6", email="dan@shop.org", channel="phone", category="complaint", agent_id="G1",
+             opened_at="2026-02-20 10:00:00", contacts="1"),
+    ],
+    "survey_responses": [
+        dict(response_id=f"V{n}", email=f"{who}@shop.org", score=str(score), responded_at=f"2026-{month}-10 10:00:00")
+        for n, (who, score, month) in enumerate([("ann", 10, "02"), ("bob", 9, "02"), ("cat", 8, "02"),
+                                                ("dan", 6, "02"), ("ann", 3, "02"), ("bob", 10, "03")])
+    ],
+    "sales_leads": [
+        dict(lead_id="D1", first_name="Eve", last_name="Egan", email="eve@firm.org", stage="won", sales_calls="3",
+             created_at="2026-01-10 10:00:00", converted_at="2026-02-15 10:00:00"),
+        dict(lead_id="D2", first_name="Fay", last_name="Ford", stage="contacted", sales_calls="1",
+             created_at="2026-01-20 10:00:00"),
+        dict(lead_id="D3", first_name="Gus", last_name="Gale", stage="lost", sales_calls="2",
+             created_at="2026-02-05 10:00:00"),
+        dict(lead_id="D4", first_name="Hal", last_name="Hope", stage="won", sales_calls="4",
+             created_at="2026-02-10 10:00:00", converted_at="2026-02-20 10:00:00"),
+        dict(lead_id="D5", first_name="Ida", last_name="Ince", stage="new", sales_calls="0",
+             created_at="2026-03-01 10:00:00"),
+    ],
+}
+
+
+def land(landing, con) -> None:
+    for feed, rows in FEEDS.items():
+        contract = load_contracts()[feed]
+        folder = landing / feed / f"date={DAY}"
+        folder.mkdir(parents=True)
+        frame = pd.DataFrame([{c: row.get(c) for c in contract.column_names} for row in rows]).astype("string")
+        if contract.format == "csv":
+            frame.to_csv(folder / f"{feed}.csv", index=False)
+        elif contract.format == "jsonl":
+            (folder / f"{feed}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        else:
+            con.execute(f"COPY (SELECT * FROM frame) TO '{folder / f'{feed}.parquet'}' (FORMAT parquet)")
+        FeedLoader(con, contract, landing).load_day(DAY)
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    root = tmp_path_factory.mktemp("kpis")
+    path = root / "kpis.duckdb"
+    con = duckdb.connect(str(path))
+    land(root / "landing", con)
+    con.close()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CRM_WAREHOUSE", str(path))
+        run_dbt("build", "--select", "staging", "int_customer_records", "--indirect-selection", "cautious", "--quiet")
+        con = duckdb.connect(str(path))
+        records = con.execute(f"SELECT {', '.join(RECORD_COLUMNS)} FROM intermediate.int_customer_records "
+                              "ORDER BY source, source_record_id").df()
+        resolution = resolve(records)
+        assignment = assign(resolution.records, *read_previous(con), "kpi-test")
+        write(con, assignment, edge_table(resolution, assignment.crosswalk))
+        con.close()
+        run_dbt("build", "--exclude", "staging", "int_customer_records", "tag:after_clv", "--quiet")
+    con = duckdb.connect(str(path), read_only=True)
+    yield con
+    con.close()
+
+
+def rows(con, sql: str) -> list[tuple]:
+    return [tuple(round(v, 6) if isinstance(v, float) else v for v in row) for row in con.execute(sql).fetchall()]
+
+
+def test_four_buyers_five_prospects_and_the_purchases_they_own(warehouse):
+    assert rows(warehouse, "SELECT count(*), count(*) FILTER (WHERE orders > 0) FROM core.dim_customers") == [(9, 4)]
+    assert rows(warehouse, "SELECT first_name, orders, purchase_occasions, revenue_to_date::DOUBLE FROM core.dim_customers "
+                           "WHERE orders > 0 ORDER BY first_name") == [("Ann", 3, 2, 170.0), ("Bob", 2, 2, 40.0), ("Cat", 1, 1, 80.0),
+                                                      ("Dan", 2, 2, 115.0)]
+
+
+def test_capture_rate_daily_and_monthly(warehouse):
+    assert rows(warehouse, "SELECT sum(purchases), sum(identified_purchases), sum(revenue)::DOUBLE, "
+                           "sum(identified_revenue)::DOUBLE FROM kpi.kpi_customers_daily") == [(9, 8, 445.0, 405.0)]
+    assert rows(warehouse, "SELECT capture_rate_purchases, capture_rate_revenue::DOUBLE FROM kpi.kpi_customers_daily "
+                           "WHERE order_date = '2026-01-05'") == [(1.0, 1.0)]
+    assert rows(warehouse, "SELECT month::VARCHAR, purchases, identified_purchases, capture_rate_purchases, "
+                           "revenue::DOUBLE, capture_rate_revenue::DOUBLE FROM kpi.kpi_customers_monthly ORDER BY month") == [
+        ("2026-01-01", 4, 3, 0.75, 190.0, round(150 / 190, 6)),
+        ("2026-02-01", 2, 2, 1.0, 120.0, 1.0),
+        ("2026-03-01", 3, 3, 1.0, 135.0, 1.0),
+    ]
+    assert rows(warehouse, "SELECT channel, store_id, sum(purchases), sum(identified_purchases) "
+                           "FROM kpi.kpi_capture_rate_daily GROUP BY ALL ORDER BY ALL") == [
+        ("store", "S1", 3, 3), ("store", "S2", 3, 2), ("web", "WEB", 3, 3)]
+
+
+def test_active_new_retention_churn_and_repeat(warehouse):
+    assert rows(warehouse, """
+        SELECT month::VARCHAR, active_customers, new_customers, previous_customers, retained_customers, retention_rate,
+               churn_rate, new_customer_retention_rate, one_time_purchase_rate, repeat_rate
+        FROM kpi.kpi_customers_monthly ORDER BY month""") == [
+        ("2026-01-01", 2, 2, 0, 0, None, None, None, 1.0, 0.0),
+        ("2026-02-01", 2, 1, 2, 1, 0.5, 0.5, 0.5, round(2 / 3, 6), round(1 / 3, 6)),
+        ("2026-03-01", 3, 1, 2, 1, 0.5, 0.5, 1.0, 0.25, 0.75),
+    ]
+    assert rows(warehouse, "SELECT order_date::VARCHAR, active_customers, new_customers FROM kpi.kpi_customers_daily "
+                           "WHERE order_date IN ('2026-01-05', '2026-03-05', '2026-03-20') ORDER BY 1") == [
+        ("2026-01-05", 1, 1), ("2026-03-05", 1, 0), ("2026-03-20", 1, 0)]
+
+
+def test_cohort_retention_matrix(warehouse):
+    assert rows(warehouse, "SELECT cohort_month::VARCHAR, months_since, cohort_customers, active_customers, "
+                           "retention_share FROM kpi.kpi_cohort_retention ORDER BY 1, 2") == [
+        ("2026-01-01", 0, 2, 2, 1.0), ("2026-01-01", 1, 2, 1, 0.5), ("2026-01-01", 2, 2, 1, 0.5),
+        ("2026-02-01", 0, 1, 1, 1.0), ("2026-02-01", 1, 1, 1, 1.0),
+        ("2026-03-01", 0, 1, 1, 1.0),
+    ]
+
+
+def test_rfm_as_of_the_last_purchase_day(warehouse):
+    assert rows(warehouse, """
+        SELECT d.first_name, r.reference_date::VARCHAR, r.recency_days, r.frequency, r.monetary_total::DOUBLE,
+               r.monetary_mean::DOUBLE, r.r_score
+        FROM rfm.customer_rfm r JOIN core.dim_customers d USING (customer_id) ORDER BY d.first_name""") == [
+        ("Ann", "2026-03-20", 38, 2, 170.0, 85.0, 1),
+        ("Bob", "2026-03-20", 0, 2, 40.0, 20.0, 4),
+        ("Cat", "2026-03-20", 19, 1, 80.0, 80.0, 2),
+        ("Dan", "2026-03-20", 15, 2, 115.0, 57.5, 3),
+    ]
+    # the revenue of identified purchases is the RFM total
+    assert rows(warehouse, "SELECT (SELECT sum(monetary_total) FROM rfm.customer_rfm)::DOUBLE, "
+                           "(SELECT sum(net_revenue) FROM core.fct_orders WHERE is_identified)::DOUBLE") == [(405.0, 405.0)]
+    assert rows(warehouse, "SELECT snapshot_date::VARCHAR, count(*) FROM rfm.customer_rfm_history GROUP BY 1 ORDER BY 1") == [
+        ("2026-01-31", 2), ("2026-02-28", 3), ("2026-03-31", 4)]
+
+
+def test_campaign_performance_and_attribution(warehouse):
+    assert rows(warehouse, """
+        SELECT campaign_id, sends, deliveries, opens, clicks, email_responders, response_rate, bounces, unsubscribes,
+               web_visitors, responses, cost_per_response::DOUBLE, attributed_purchases, purchases_by_code,
+               purchases_by_last_touch, attributed_revenue::DOUBLE, new_customers_acquired
+        FROM kpi.kpi_campaign_performance ORDER BY campaign_id""") == [
+        ("CMP-1", 3, 3, 1, 1, 1, round(1 / 3, 6), 0, 1, 0, 1, 100.0, 3, 1, 2, 190.0, 2),
+        ("CMP-2", 4, 3, 2, 1, 3, 1.0, 1, 0, 1, 4, 12.5, 1, 0, 1, 45.0, 0),
+    ]
+
+
+def test_service_kpis(warehouse):
+    assert rows(warehouse, """
+        SELECT month::VARCHAR, cases, service_calls, agents, cases_per_agent, complaints,
+               complaint_hours_to_resolution_median, complaint_hours_to_resolution_p90, resolved_cases,
+               resolved_on_first_contact, first_contact_resolution_rate, rated_cases, csat, up_for_renewal, renewed,
+               renewal_rate, survey_responses, promoters, detractors, nps
+        FROM kpi.kpi_service ORDER BY month""") == [
+        ("2026-02-01", 6, 4, 2, 3.0, 3, 29.0, 44.2, 5, 3, 0.6, 3, round(2 / 3, 6), 2, 1, 0.5, 5, 2, 2, 0.0),
+        ("2026-03-01", 0, 0, None, None, 0, None, None, None, None, None, None, None, None, None, None, 1, 1, 0, 100.0),
+    ]
+
+
+def test_sales_kpis(warehouse):
+    assert rows(warehouse, """
+        SELECT month::VARCHAR, prospects, leads_created, sales_calls, leads_converted, leads_created_then_won,
+               lead_to_customer_conversion_rate, new_customers, retained_customers
+        FROM kpi.kpi_sales ORDER BY month""") == [
+        ("2026-01-01", 2, 2, 4, 0, 1, 0.5, 2, 0),
+        ("2026-02-01", 1, 2, 6, 2, 1, 0.5, 1, 1),
+        ("2026-03-01", 2, 1, 0, 0, 0, 0.0, 1, 1),
+    ]
+
+
+def test_scorecard_holds_seven_metrics_copied_from_their_tables(warehouse):
+    columns = [r[0] for r in warehouse.execute("DESCRIBE kpi.kpi_scorecard").fetchall()]
+    assert columns == ["month", "active_customers", "new_customers", "revenue", "capture_rate_revenue",
+                       "retention_rate", "repeat_rate", "nps"]
+    assert rows(warehouse, "SELECT active_customers, new_customers, revenue::DOUBLE, capture_rate_revenue::DOUBLE, "
+                           "retention_rate, repeat_rate, nps FROM kpi.kpi_scorecard WHERE month = '2026-02-01'") == [
+        (2, 1, 120.0, 1.0, 0.5, round(1 / 3, 6), 0.0)]
+
+
+def test_touchpoints_carry_every_event_and_its_customer(warehouse):
+    expected = sum(len(rows_) for feed, rows_ in FEEDS.items() if feed != "campaigns")
+    assert rows(warehouse, "SELECT count(*) FROM core.fct_touchpoints") == [(expected,)]
+    assert rows(warehouse, "SELECT feed, count(*) FROM core.fct_touchpoints WHERE customer_id IS NULL "
+                           "GROUP BY 1 ORDER BY 1") == [("pos_transactions", 1), ("web_events", 1)]
