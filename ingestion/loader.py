@@ -66,6 +66,10 @@ class FeedLoader:
         ensure_feed_tables(con, contract)
 
     # -- public ------------------------------------------------------------------------------------
+    def load_days(self, days: list[date]) -> list[DayLoad]:
+        """Each day in its own transaction: files are read outside it (a broken file must not abort it)."""
+        return [self.load_day(day) for day in days]
+
     def load_day(self, day: date) -> DayLoad:
         """Replace the day's rows with what its files hold now. Files are read first, written in one transaction."""
         feed = self.contract.feed

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import time
 
 import dagster as dg
 
+from analytics.cdnow_feed import START_DATE as CDNOW_START
+from analytics.cdnow_feed import write_cdnow_landing
 from ingestion.files import landing_days
 from ingestion.contracts import load_contracts
 from ingestion.generator import GeneratorConfig, generate
@@ -43,7 +46,8 @@ def materialise_everything(instance: dg.DagsterInstance) -> tuple[str, str]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--dataset", choices=["synthetic"], default="synthetic")
+    parser.add_argument("--dataset", choices=["synthetic", "cdnow"], default="synthetic",
+                        help="synthetic: generated feeds; cdnow: the CDNOW master transactions (lifetimes) as POS")
     parser.add_argument("--customers", type=int, default=2000)
     parser.add_argument("--days", type=int, default=180)
     parser.add_argument("--seed", type=int, default=42)
@@ -53,9 +57,15 @@ def main(argv: list[str] | None = None) -> None:
     shutil.rmtree(settings.landing_dir, ignore_errors=True)
     shutil.rmtree(settings.truth_dir, ignore_errors=True)
     settings.warehouse_path.unlink(missing_ok=True)
-    counts = generate(GeneratorConfig(args.customers, args.days, args.seed), settings.landing_dir, settings.truth_dir)
-    print(f"generated {sum(counts.values()):,} rows for {args.customers:,} customers over {args.days} days "
-          f"in {time.perf_counter() - started:.1f}s")
+    if args.dataset == "cdnow":
+        os.environ["CRM_START_DATE"] = CDNOW_START  # the partitions must reach back to 1997
+        rows = write_cdnow_landing(settings.landing_dir)
+        print(f"landed {rows:,} CDNOW transactions (23,570 customers, 1997-98) as the pos_transactions feed")
+    else:
+        counts = generate(GeneratorConfig(args.customers, args.days, args.seed), settings.landing_dir,
+                          settings.truth_dir)
+        print(f"generated {sum(counts.values()):,} rows for {args.customers:,} customers over {args.days} days "
+              f"in {time.perf_counter() - started:.1f}s")
     first, last = materialise_everything(dg.DagsterInstance.get())
     print("\n".join(scorecard_lines(settings.warehouse_path)))
     print(f"\nquality report: {settings.reports_dir / f'quality_{first}_{last}.html'}")

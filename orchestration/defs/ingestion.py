@@ -69,7 +69,7 @@ def build_feed_asset(contract: FeedContract) -> dg.AssetsDefinition:
         days = [date.fromisoformat(k) for k in context.partition_keys]
         with duckdb.get_connection() as con:
             loader = FeedLoader(con, contract, settings.landing_dir)
-            files = [f for day in days for f in loader.load_day(day).files]
+            files = [f for load in loader.load_days(days) for f in load.files]
             started = time.perf_counter()
             validation = validate_days(con, contract, first, last)
             validate_seconds = time.perf_counter() - started
