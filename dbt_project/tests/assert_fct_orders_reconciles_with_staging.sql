@@ -1,6 +1,6 @@
 {#- Rows, purchases and revenue in fct_orders equal those of the staging feeds they come from.
     Returns one row per measure that differs; any row fails the build and blocks what depends on fct_orders. -#}
-{{ config(severity='error') }}
+{{ config(severity='error', meta={'dagster': {'ref': {'name': 'fct_orders'}}}) }}
 
 with staged as (
     select status, amount from {{ ref('stg_pos_transactions') }}

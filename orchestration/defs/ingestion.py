@@ -103,6 +103,7 @@ def build_feed_asset(contract: FeedContract) -> dg.AssetsDefinition:
             "files_loaded": sum(f.status == "loaded" for f in files),
             "files_duplicate": sum(f.status == "duplicate" for f in files),
             "files_failed": sum(f.status in ("failed", "empty") for f in files),
+            "validate_seconds": round(validate_seconds, 3),
             "validation_rows_per_second": round(validation.rows_checked / max(validate_seconds, 1e-9)),
             "rows_read": sum(r["rows_read"] for r in balance),
             "rows_passed": sum(r["rows_passed"] for r in balance),

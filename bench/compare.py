@@ -1,0 +1,161 @@
+"""Side-by-side comparisons, each on the same data in the same process: the project's way and what a user would
+otherwise reach for. Each returns its figures and whether the outputs agree."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from bench.measure import measured
+from identity.evaluation import pairwise_scores
+from identity.resolver import resolve
+from identity.rules import MatchRules
+from ingestion.contracts import load_contracts
+from ingestion.loader import FeedLoader
+
+COMPILED_RFM = Path(__file__).resolve().parents[1] / "dbt_project" / "target" / "compiled" / "customer_single_view" \
+    / "models" / "marts" / "rfm" / "customer_rfm.sql"
+
+
+def rfm(warehouse: Path) -> dict:
+    """customer_rfm's SQL (as dbt compiled it) vs lifetimes and pymc-marketing summaries of the same purchases."""
+    from lifetimes.utils import summary_data_from_transaction_data
+    from pymc_marketing.clv import rfm_summary
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    transactions = con.execute("SELECT customer_id, order_date::TIMESTAMP AS order_date, net_revenue::DOUBLE AS revenue "
+                               "FROM core.fct_orders WHERE is_purchase AND customer_id IS NOT NULL").df()
+    sql = COMPILED_RFM.read_text()
+    with measured() as ours:
+        project = con.execute(sql).df()
+    con.close()
+    end = transactions["order_date"].max()
+    with measured() as lifetimes_time, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lifetimes = summary_data_from_transaction_data(
+            transactions, "customer_id", "order_date", monetary_value_col="revenue", observation_period_end=end,
+            include_first_transaction=True)
+    with measured() as pymc_time, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pymc = rfm_summary(transactions, "customer_id", "order_date", monetary_value_col="revenue",
+                           observation_period_end=end, include_first_transaction=True).set_index("customer_id")
+    ours_by_id = project.set_index("customer_id").sort_index()
+    lifetimes = lifetimes.sort_index()
+    pymc = pymc.sort_index()
+    # ours: frequency = occasions, recency_days = end - last; theirs: recency = last - first, T = end - first
+    agree = (
+        ours_by_id.index.equals(lifetimes.index) and ours_by_id.index.equals(pymc.index)
+        and np.array_equal(ours_by_id["frequency"], lifetimes["frequency"])
+        and np.array_equal(ours_by_id["frequency"], pymc["frequency"])
+        and np.allclose(ours_by_id["recency_days"], lifetimes["T"] - lifetimes["recency"])
+        and np.allclose(ours_by_id["recency_days"], pymc["T"] - pymc["recency"])
+        and np.allclose(ours_by_id["monetary_mean"].astype(float), lifetimes["monetary_value"])
+        and np.allclose(ours_by_id["monetary_mean"].astype(float), pymc["monetary_value"])
+    )
+    return {
+        "customers": len(project), "purchases": len(transactions), "outputs_agree": bool(agree),
+        "project_seconds": round(ours.seconds, 3), "lifetimes_seconds": round(lifetimes_time.seconds, 3),
+        "pymc_marketing_seconds": round(pymc_time.seconds, 3),
+        "speedup_vs_lifetimes": round(lifetimes_time.seconds / ours.seconds, 1),
+        "speedup_vs_pymc_marketing": round(pymc_time.seconds / ours.seconds, 1),
+    }
+
+
+def _recordlinkage(records: pd.DataFrame) -> pd.Series:
+    """The recordlinkage toolkit's textbook pipeline: blocking, feature comparison, an unsupervised ECM
+    classifier; matched pairs are then clustered the same way as ours (connected components)."""
+    import recordlinkage
+    from identity.clustering import cluster_labels
+
+    frame = records.reset_index(drop=True).copy()
+    for column in ("first_name", "last_name", "street", "city", "postcode", "birth_date", "email", "phone"):
+        frame[column] = frame[column].astype("string").str.lower().str.strip() if column in frame else pd.NA
+    indexer = recordlinkage.Index()
+    indexer.block("last_name")
+    indexer.block("postcode")
+    indexer.block("birth_date")
+    pairs = indexer.index(frame)
+    compare = recordlinkage.Compare()
+    compare.string("first_name", "first_name", method="jarowinkler", threshold=0.85, label="first_name")
+    compare.string("last_name", "last_name", method="jarowinkler", threshold=0.85, label="last_name")
+    compare.exact("birth_date", "birth_date", label="birth_date")
+    compare.string("street", "street", method="jarowinkler", threshold=0.85, label="street")
+    compare.exact("postcode", "postcode", label="postcode")
+    compare.exact("email", "email", label="email")
+    compare.exact("phone", "phone", label="phone")
+    features = compare.compute(pairs, frame)
+    matches = recordlinkage.ECMClassifier(binarize=0.5).fit_predict(features)
+    edges = pd.DataFrame({"left_index": matches.get_level_values(0), "right_index": matches.get_level_values(1)})
+    return pd.Series(cluster_labels(len(frame), edges))
+
+
+def identity(datasets: dict[str, tuple[pd.DataFrame, str, dict]]) -> dict:
+    """Our resolver vs recordlinkage on each dataset: pairwise F1 and time."""
+    logging.getLogger("recordlinkage").setLevel(logging.ERROR)
+    results = {}
+    for name, (records, truth, options) in datasets.items():
+        with measured() as ours:
+            resolution = resolve(records, **options)
+        ours_scores = pairwise_scores(resolution.records["cluster"], records[truth])
+        with measured() as theirs, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            their_clusters = _recordlinkage(records)
+        their_scores = pairwise_scores(their_clusters, records[truth])
+        results[name] = {
+            "records": len(records),
+            "project_f1": round(ours_scores.f1, 4), "project_precision": round(ours_scores.precision, 4),
+            "project_seconds": round(ours.seconds, 2),
+            "recordlinkage_f1": round(their_scores.f1, 4), "recordlinkage_precision": round(their_scores.precision, 4),
+            "recordlinkage_seconds": round(theirs.seconds, 2),
+            "speedup": round(theirs.seconds / ours.seconds, 1),
+        }
+    return results
+
+
+def ingestion(landing: Path, feed: str, scratch: Path) -> dict:
+    """The project's loader (contract, checksums, rejects to quarantine, manifest) vs pandas read_csv + a DuckDB
+    insert of the same files, and DuckDB alone reading them once."""
+    contract = load_contracts()[feed]
+    files = sorted((landing / feed).glob("date=*/*.csv"))
+    days = sorted({pd.Timestamp(p.parent.name[5:]).date() for p in files})
+    con = duckdb.connect(str(scratch / "ingest_project.duckdb"))
+    with measured() as ours:
+        loads = FeedLoader(con, contract, landing).load_days(days)
+    rows_project = sum(f.rows_read for load in loads for f in load.files if f.status == "loaded")
+    con.close()
+    con = duckdb.connect(str(scratch / "ingest_pandas.duckdb"))
+    with measured() as pandas_time:
+        frame = pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False, on_bad_lines="skip", encoding_errors="replace")
+                           for p in files], ignore_index=True)
+        con.execute("CREATE TABLE raw AS SELECT * FROM frame")
+    con.close()
+    with measured() as floor:
+        duckdb.sql(f"SELECT count(*) FROM read_csv({[str(p) for p in files]}, all_varchar = true, "
+                   f"ignore_errors = true, hive_partitioning = false)").fetchall()
+    return {
+        "feed": feed, "files": len(files), "rows_project": rows_project, "rows_pandas": len(frame),
+        "project_seconds": round(ours.seconds, 2), "pandas_seconds": round(pandas_time.seconds, 2),
+        "duckdb_floor_seconds": round(floor.seconds, 2),
+        "project_vs_pandas": round(pandas_time.seconds / ours.seconds, 2),
+    }
+
+
+def floor(landing: Path) -> dict:
+    """DuckDB alone reading every landing file once: the least any pipeline over these files can cost."""
+    with measured() as read:
+        rows = 0
+        for feed, contract in load_contracts().items():
+            paths = [str(p) for p in sorted((landing / feed).glob("date=*/*")) if p.suffix in contract.suffixes]
+            if not paths:
+                continue
+            reader = {"csv": "read_csv({0}, all_varchar = true, ignore_errors = true, hive_partitioning = false)",
+                      "parquet": "read_parquet({0}, hive_partitioning = false)",
+                      "jsonl": "read_json({0}, format = 'newline_delimited', ignore_errors = true, "
+                               "hive_partitioning = false)"}[contract.format]
+            rows += duckdb.sql(f"SELECT count(*) FROM {reader.format(paths)}").fetchone()[0]
+    return {"rows": rows, "seconds": round(read.seconds, 2)}

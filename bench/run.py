@@ -1,0 +1,172 @@
+"""`make bench [SCALE=n]`: the pipeline through Dagster at a chosen scale (days fixed at 365), timed per stage
+with peak memory and rows per second, beside what a user would otherwise reach for, in the same process run.
+
+Writes bench/results/bench-<scale>.json and .md (and latest.md) and prints the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import tempfile
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import psutil
+
+from bench import compare
+from bench.measure import Measurement, measured
+from bench.report import markdown
+from identity.evaluation import febrl_records, generator_records
+from identity.rules import MatchRules
+
+RESULTS = Path(__file__).parent / "results"
+DAYS = 365
+END = date(2026, 6, 30)
+TRANSFORM_STAGES = {  # Dagster step -> stage name
+    "dbt_staging": "dbt staging",
+    "identity__customer_crosswalk": "resolve identities",
+    "dbt_marts": "dbt marts",
+    "clv__customer_clv": "CLV",
+    "dbt_after_clv": "dbt after CLV",
+}
+
+
+def _point_settings_at(root: Path) -> None:
+    os.environ["CRM_DATA_DIR"] = str(root)
+    os.environ["CRM_WAREHOUSE"] = str(root / "warehouse" / "crm.duckdb")
+    os.environ["CRM_START_DATE"] = "2024-01-01"
+
+
+def _ingest(defs, instance, first: date, last: date):
+    return defs.resolve_job_def("ingest_job").execute_in_process(
+        instance=instance, tags={"dagster/asset_partition_range_start": first.isoformat(),
+                                 "dagster/asset_partition_range_end": last.isoformat()})
+
+
+def _validate_seconds(result) -> float:
+    """Sum of the validation time each ingestion asset reported (one materialization per partition: take one)."""
+    total = 0.0
+    for node in result.job_def.nodes:
+        events = [e for e in result.asset_materializations_for_node(node.name)
+                  if "validate_seconds" in e.metadata]
+        if events:
+            total += float(events[0].metadata["validate_seconds"].value)
+    return total
+
+
+def _step_seconds(instance, run_id: str) -> dict[str, float]:
+    return {s.step_key: (s.end_time or 0) - (s.start_time or 0) for s in instance.get_run_step_stats(run_id)}
+
+
+def run_pipeline(scale: int, root: Path, seed: int = 42) -> dict:
+    """Generate, ingest and transform one scale in its own folder and Dagster instance; return stage figures."""
+    from ingestion.generator import GeneratorConfig, generate
+    from orchestration.definitions import build_definitions
+
+    _point_settings_at(root)
+    defs = build_definitions()
+    instance = dg.DagsterInstance.ephemeral()
+    first = END - timedelta(days=DAYS - 1)
+    stages: dict[str, Measurement] = {}
+    with measured() as stages["generate"]:
+        counts = generate(GeneratorConfig(scale, DAYS, seed, end_date=END), root / "landing", root / "truth")
+    rows = sum(counts.values())
+    with measured() as stages["ingest (load + validate)"]:
+        ingest = _ingest(defs, instance, first, END)
+    assert ingest.success, "ingest_job failed"
+    validate = _validate_seconds(ingest)
+    with measured() as transform:
+        result = defs.resolve_job_def("transform_job").execute_in_process(instance=instance)
+    assert result.success, "transform_job failed"
+    steps = _step_seconds(instance, result.run_id)
+    with measured() as incremental_ingest:
+        assert _ingest(defs, instance, END, END).success
+    with measured() as incremental_transform:
+        assert defs.resolve_job_def("transform_job").execute_in_process(instance=instance).success
+    records = generator_records(root / "warehouse" / "crm.duckdb", root / "truth")
+    table = [{"stage": "generate", "seconds": stages["generate"].seconds, "peak_rss_mib": stages["generate"].peak_rss_mib,
+              "rows": rows}]
+    ingest_m = stages["ingest (load + validate)"]
+    table.append({"stage": "ingest: load", "seconds": ingest_m.seconds - validate, "peak_rss_mib": ingest_m.peak_rss_mib,
+                  "rows": rows})
+    table.append({"stage": "ingest: validate", "seconds": validate, "peak_rss_mib": ingest_m.peak_rss_mib, "rows": rows})
+    for step, name in TRANSFORM_STAGES.items():
+        table.append({"stage": name, "seconds": steps.get(step, 0.0), "peak_rss_mib": transform.peak_rss_mib,
+                      "rows": len(records) if name == "resolve identities" else rows})
+    total = stages["generate"].seconds + ingest_m.seconds + transform.seconds
+    table.append({"stage": "total", "seconds": total,
+                  "peak_rss_mib": max(m.peak_rss_mib for m in (stages["generate"], ingest_m, transform)), "rows": rows})
+    for row in table:
+        row["rows_per_second"] = round(row["rows"] / row["seconds"]) if row["seconds"] else None
+        row["seconds"] = round(row["seconds"], 2)
+        row["peak_rss_mib"] = round(row["peak_rss_mib"])
+    return {
+        "scale": scale, "days": DAYS, "rows": rows, "customer_records": len(records), "stages": table,
+        "pipeline_seconds": round(ingest_m.seconds + transform.seconds, 2),
+        "incremental": {"one_day_ingest_seconds": round(incremental_ingest.seconds, 2),
+                        "transform_seconds": round(incremental_transform.seconds, 2),
+                        "total_seconds": round(incremental_ingest.seconds + incremental_transform.seconds, 2),
+                        "full_rebuild_seconds": round(ingest_m.seconds + transform.seconds, 2)},
+        "records": records,
+    }
+
+
+def machine() -> dict:
+    return {"cores": os.cpu_count(), "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": platform.python_version(), "platform": platform.platform()}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", type=int, default=100_000, help="customers (days are fixed at 365)")
+    parser.add_argument("--growth", default="", help="other scales to run for the growth table, e.g. 10000,1000000")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--identity-sample", type=int, default=20_000,
+                        help="generated records compared with recordlinkage (it scales quadratically in blocks)")
+    args = parser.parse_args(argv)
+    scales = sorted({args.scale, *(int(s) for s in args.growth.split(",") if s)})
+    work = Path(tempfile.mkdtemp(prefix="crm-bench-"))
+    results = {"started_at": datetime.now().isoformat(timespec="seconds"), "machine": machine(), "growth": []}
+    try:
+        for scale in scales:
+            print(f"[bench] pipeline at {scale:,} customers x {DAYS} days", flush=True)
+            run = run_pipeline(scale, work / str(scale))
+            records = run.pop("records")
+            results["growth"].append(run)
+            if scale != args.scale:
+                continue
+            main_root = work / str(scale)
+            results["main"] = run
+            print("[bench] comparisons", flush=True)
+            results["floor"] = compare.floor(main_root / "landing")
+            results["floor"]["pipeline_over_floor"] = round(run["pipeline_seconds"] / results["floor"]["seconds"], 1)
+            results["rfm"] = compare.rfm(main_root / "warehouse" / "crm.duckdb")
+            results["ingestion"] = compare.ingestion(main_root / "landing", "email_events", main_root)
+            sample = records.drop_duplicates("person_id").sample(frac=1.0, random_state=1)["person_id"]
+            people = set(sample.head(max(1, args.identity_sample * len(sample) // max(len(records), 1))))
+            generated = records[records["person_id"].isin(people)].reset_index(drop=True)
+            results["identity"] = compare.identity({
+                "febrl1": (febrl_records(1), "entity", {"train_on_input": True, "rules": MatchRules(match_threshold=0.5)}),
+                "febrl2": (febrl_records(2), "entity", {"train_on_input": True, "rules": MatchRules(match_threshold=0.5)}),
+                f"generated ({len(generated):,} records)": (generated, "person_id", {}),
+            })
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = f"bench-{args.scale}"
+    (args.out / f"{stem}.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    table = markdown(results)
+    (args.out / f"{stem}.md").write_text(table)
+    (args.out / "latest.md").write_text(table)
+    print(table)
+    return results
+
+
+if __name__ == "__main__":
+    main()
