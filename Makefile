@@ -13,7 +13,8 @@ CUSTOMERS ?= 2000
 DAYS ?= 180
 SEED ?= 42
 DATASET ?= synthetic
-SCALE ?= 100000
+SCALE ?= 10000
+GROWTH ?=
 
 .PHONY: install demo dev test bench parse clean
 
@@ -39,7 +40,7 @@ test: install
 	$(BIN)/python -m pytest
 
 bench: install
-	$(BIN)/python -m bench.run --scale $(SCALE)
+	$(BIN)/python -m bench.run --scale $(SCALE) --growth "$(GROWTH)"
 
 clean:
 	rm -rf data .dagster_home/* dbt_project/target dbt_project/logs

@@ -4,6 +4,7 @@ otherwise reach for. Each returns its figures and whether the outputs agree."""
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 from pathlib import Path
 
@@ -30,7 +31,8 @@ def rfm(warehouse: Path) -> dict:
     con = duckdb.connect(str(warehouse), read_only=True)
     transactions = con.execute("SELECT customer_id, order_date::TIMESTAMP AS order_date, net_revenue::DOUBLE AS revenue "
                                "FROM core.fct_orders WHERE is_purchase AND customer_id IS NOT NULL").df()
-    sql = COMPILED_RFM.read_text()
+    # compiled names are database.schema.table; the database is named after whichever file dbt last used
+    sql = re.sub(r'"[^"]+"\.("[^"]+"\."[^"]+")', r"\1", COMPILED_RFM.read_text())
     with measured() as ours:
         project = con.execute(sql).df()
     con.close()
@@ -47,13 +49,14 @@ def rfm(warehouse: Path) -> dict:
     ours_by_id = project.set_index("customer_id").sort_index()
     lifetimes = lifetimes.sort_index()
     pymc = pymc.sort_index()
-    # ours: frequency = occasions, recency_days = end - last; theirs: recency = last - first, T = end - first
+    # ours: frequency = occasions, recency_days = end - last; lifetimes: recency = last - first, T = end - first;
+    # pymc-marketing's segmentation form already gives recency = end - last
     agree = (
         ours_by_id.index.equals(lifetimes.index) and ours_by_id.index.equals(pymc.index)
         and np.array_equal(ours_by_id["frequency"], lifetimes["frequency"])
         and np.array_equal(ours_by_id["frequency"], pymc["frequency"])
         and np.allclose(ours_by_id["recency_days"], lifetimes["T"] - lifetimes["recency"])
-        and np.allclose(ours_by_id["recency_days"], pymc["T"] - pymc["recency"])
+        and np.allclose(ours_by_id["recency_days"], pymc["recency"])
         and np.allclose(ours_by_id["monetary_mean"].astype(float), lifetimes["monetary_value"])
         and np.allclose(ours_by_id["monetary_mean"].astype(float), pymc["monetary_value"])
     )

@@ -64,7 +64,7 @@ def _step_seconds(instance, run_id: str) -> dict[str, float]:
     return {s.step_key: (s.end_time or 0) - (s.start_time or 0) for s in instance.get_run_step_stats(run_id)}
 
 
-def run_pipeline(scale: int, root: Path, seed: int = 42) -> dict:
+def run_pipeline(scale: int, root: Path, days: int = DAYS, seed: int = 42) -> dict:
     """Generate, ingest and transform one scale in its own folder and Dagster instance; return stage figures."""
     from ingestion.generator import GeneratorConfig, generate
     from orchestration.definitions import build_definitions
@@ -72,10 +72,10 @@ def run_pipeline(scale: int, root: Path, seed: int = 42) -> dict:
     _point_settings_at(root)
     defs = build_definitions()
     instance = dg.DagsterInstance.ephemeral()
-    first = END - timedelta(days=DAYS - 1)
+    first = END - timedelta(days=days - 1)
     stages: dict[str, Measurement] = {}
     with measured() as stages["generate"]:
-        counts = generate(GeneratorConfig(scale, DAYS, seed, end_date=END), root / "landing", root / "truth")
+        counts = generate(GeneratorConfig(scale, days, seed, end_date=END), root / "landing", root / "truth")
     rows = sum(counts.values())
     with measured() as stages["ingest (load + validate)"]:
         ingest = _ingest(defs, instance, first, END)
@@ -107,7 +107,7 @@ def run_pipeline(scale: int, root: Path, seed: int = 42) -> dict:
         row["seconds"] = round(row["seconds"], 2)
         row["peak_rss_mib"] = round(row["peak_rss_mib"])
     return {
-        "scale": scale, "days": DAYS, "rows": rows, "customer_records": len(records), "stages": table,
+        "scale": scale, "days": days, "rows": rows, "customer_records": len(records), "stages": table,
         "pipeline_seconds": round(ingest_m.seconds + transform.seconds, 2),
         "incremental": {"one_day_ingest_seconds": round(incremental_ingest.seconds, 2),
                         "transform_seconds": round(incremental_transform.seconds, 2),
@@ -126,6 +126,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=int, default=100_000, help="customers (days are fixed at 365)")
     parser.add_argument("--growth", default="", help="other scales to run for the growth table, e.g. 10000,1000000")
+    parser.add_argument("--days", type=int, default=DAYS, help=argparse.SUPPRESS)  # the tests' small run only
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--identity-sample", type=int, default=20_000,
                         help="generated records compared with recordlinkage (it scales quadratically in blocks)")
@@ -135,8 +136,8 @@ def main(argv: list[str] | None = None) -> dict:
     results = {"started_at": datetime.now().isoformat(timespec="seconds"), "machine": machine(), "growth": []}
     try:
         for scale in scales:
-            print(f"[bench] pipeline at {scale:,} customers x {DAYS} days", flush=True)
-            run = run_pipeline(scale, work / str(scale))
+            print(f"[bench] pipeline at {scale:,} customers x {args.days} days", flush=True)
+            run = run_pipeline(scale, work / str(scale), args.days)
             records = run.pop("records")
             results["growth"].append(run)
             if scale != args.scale:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -23,9 +24,15 @@ class WarehouseResource(DuckDBResource):
         return super().get_connection()
 
 
+def dbt_executable() -> str:
+    """The dbt installed beside this interpreter (the venv's), so runs work without an activated venv."""
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else "dbt"
+
+
 def build_resources() -> dict[str, dg.ConfigurableResource]:
     settings = get_settings()
     return {
         "duckdb": WarehouseResource(database=str(settings.warehouse_path)),
-        "dbt": DbtCliResource(project_dir=dbt_project),
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
     }
