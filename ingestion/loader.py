@@ -7,6 +7,7 @@ Rows the reader cannot parse go to `quarantine.<feed>` with their line, so rows 
 
 from __future__ import annotations
 
+import csv
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -196,15 +197,21 @@ class FeedLoader:
             return []
         if fmt == "jsonl":
             return self._stage_jsonl(src, staged)
-        return self._stage_csv(src, staged)
+        return self._stage_csv(path, src, staged)
 
-    def _stage_csv(self, src: str, staged: str) -> list[tuple[int, str, str, str]]:
+    def _stage_csv(self, path: Path, src: str, staged: str) -> list[tuple[int, str, str, str]]:
+        # The header is read here, so DuckDB need not sniff the file (most of the cost of a small file).
+        with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+            header = next(csv.reader(handle), [])
+        if not header or any(not name.strip() for name in header) or len(set(header)) < len(header):
+            raise FileFault(f"unreadable csv header {header}: every column needs a distinct name")
+        columns = "{" + ", ".join(f"{_sql_str(name)}: 'VARCHAR'" for name in header) + "}"
         for table in ("reject_errors", "reject_scans"):
             self.con.execute(f"DROP TABLE IF EXISTS {table}")
         self.con.execute(
             f"CREATE OR REPLACE TEMP TABLE _parsed AS SELECT *, row_number() OVER () AS _ordinal FROM "
-            f"read_csv({src}, header = true, all_varchar = true, delim = ',', quote = '\"', "
-            f"ignore_errors = true, store_rejects = true, hive_partitioning = false)"
+            f"read_csv({src}, header = true, auto_detect = false, columns = {columns}, delim = ',', quote = '\"', "
+            f"escape = '\"', ignore_errors = true, store_rejects = true, hive_partitioning = false)"
         )
         rejects = self.con.execute(
             "SELECT line - 1, error_type, coalesce(column_name, ''), csv_line FROM reject_errors "

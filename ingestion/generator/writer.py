@@ -28,7 +28,7 @@ class GeneratorConfig:
     seed: int = 42
     noise: float = 1.0
     end_date: date = DEFAULT_END_DATE
-    chunk_size: int = 20_000
+    chunk_size: int = 50_000
 
     @property
     def start_date(self) -> date:

@@ -1,0 +1,21 @@
+"""`make bench` at a tiny scale: the result files are written and every compared output agrees (times are
+reported, not asserted: they belong to the benchmark, not to the tests)."""
+
+import json
+
+from bench.run import main
+
+
+def test_bench_writes_its_results_and_the_comparisons_agree(tmp_path):
+    results = main(["--scale", "300", "--days", "20", "--identity-sample", "500", "--out", str(tmp_path)])
+    assert (tmp_path / "bench-300.json").exists() and (tmp_path / "latest.md").exists()
+    saved = json.loads((tmp_path / "bench-300.json").read_text())
+    assert saved["main"]["scale"] == 300 and saved["machine"]["cores"] >= 1
+    stages = {s["stage"] for s in saved["main"]["stages"]}
+    assert {"generate", "ingest: load", "ingest: validate", "resolve identities", "dbt marts", "CLV", "total"} <= stages
+    assert results["rfm"]["outputs_agree"]
+    assert results["ingestion"]["rows_project"] >= results["ingestion"]["rows_pandas"] > 0
+    for name, figures in results["identity"].items():
+        assert figures["project_precision"] >= 0.97, name
+    table = (tmp_path / "latest.md").read_text()
+    assert "## Targets" in table and "| RFM vs lifetimes |" in table
