@@ -140,3 +140,25 @@ def test_a_late_file_loads_into_its_own_day_and_a_fixed_file_loads_on_rerun(land
     assert files["broken.csv"].status == "loaded" and files["broken.csv"].rows_loaded == 1
     assert con.execute("SELECT status, count(*) FROM audit.load_manifest WHERE load_date = ? GROUP BY 1",
                        [DAY]).fetchall() == [("loaded", 3)]
+
+
+def test_a_corrupt_file_read_with_others_fails_alone(tmp_path):
+    """Files of a range are read together; when that read fails, each is re-read alone to name the bad one."""
+    landing_dir = tmp_path / "landing"
+    con = duckdb.connect()
+    for offset in (1, 2):
+        folder = landing_dir / "pos_transactions" / f"date=2026-03-0{offset}"
+        folder.mkdir(parents=True)
+        con.execute(f"COPY (SELECT 'R{offset}-' || range AS receipt_id, 'S1' AS store_id, "
+                    f"'2026-03-0{offset} 10:00:00' AS transaction_at, 'completed' AS status, '9.99' AS amount "
+                    f"FROM range(2000)) TO '{folder / 'receipts.parquet'}' (FORMAT parquet)")
+    corrupt = landing_dir / "pos_transactions" / "date=2026-03-02" / "receipts.parquet"
+    data = bytearray(corrupt.read_bytes())
+    data[8:200] = b"\xff" * 192  # a damaged data page: the footer (schema) still reads
+    corrupt.write_bytes(bytes(data))
+    loads = FeedLoader(con, load_contracts()["pos_transactions"], landing_dir).load_days([date(2026, 3, 1), date(2026, 3, 2)])
+    first, second = loads[0].files[0], loads[1].files[0]
+    assert (first.status, first.rows_loaded) == ("loaded", 2000)
+    assert second.status == "failed" and second.message.startswith("unreadable parquet file:")
+    assert con.execute("SELECT count(*), min(_load_date)::VARCHAR FROM raw.pos_transactions").fetchall() == [
+        (2000, "2026-03-01")]
