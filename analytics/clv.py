@@ -20,7 +20,7 @@ for name in ("pymc", "pytensor", "pymc_marketing"):
     logging.getLogger(name).setLevel(logging.ERROR)
 
 FLAT = {"r": Prior("HalfFlat"), "alpha": Prior("HalfFlat"), "a": Prior("HalfFlat"), "b": Prior("HalfFlat")}
-DAYS_PER_MONTH = 30.4375
+MIN_BACKTEST_CUSTOMERS = 50
 
 
 @dataclass
@@ -110,7 +110,10 @@ def backtest(occasions: pd.DataFrame, last_day, holdout_days: int = 90) -> pd.Da
     holdout = occasions[(occasions["order_date"] > calibration_end) & (occasions["order_date"] <= pd.Timestamp(last_day))]
     actual = holdout.groupby("customer_id").size().rename("actual")
     frame = predicted.set_index("customer_id")[["expected_purchases_90d"]].rename(
-        columns={"expected_purchases_90d": "predicted"}).join(actual).fillna({"actual": 0})
+        columns={"expected_purchases_90d": "predicted"}).join(actual).fillna({"actual": 0}).dropna()
+    columns = ["calibration_end", "holdout_days", "group", "customers", "predicted_purchases", "actual_purchases"]
+    if len(frame) < MIN_BACKTEST_CUSTOMERS:  # too little history to fit on: no figures rather than noise
+        return pd.DataFrame(columns=columns)
     frame["decile"] = pd.qcut(frame["predicted"].rank(method="first"), 10, labels=False) + 1
     rows = [("all", frame)] + [(f"decile {d}", part) for d, part in frame.groupby("decile")]
     return pd.DataFrame([{

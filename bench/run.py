@@ -132,6 +132,7 @@ def main(argv: list[str] | None = None) -> dict:
                         help="generated records compared with recordlinkage (it scales quadratically in blocks)")
     args = parser.parse_args(argv)
     scales = sorted({args.scale, *(int(s) for s in args.growth.split(",") if s)})
+    saved_env = {k: os.environ.get(k) for k in ("CRM_DATA_DIR", "CRM_WAREHOUSE", "CRM_START_DATE")}
     work = Path(tempfile.mkdtemp(prefix="crm-bench-"))
     results = {"started_at": datetime.now().isoformat(timespec="seconds"), "machine": machine(), "growth": []}
     try:
@@ -159,6 +160,11 @@ def main(argv: list[str] | None = None) -> dict:
             })
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        for key, value in saved_env.items():  # the settings point back where they pointed before
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     args.out.mkdir(parents=True, exist_ok=True)
     stem = f"bench-{args.scale}"
     (args.out / f"{stem}.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
