@@ -48,13 +48,17 @@ def assign(records: pd.DataFrame, previous: pd.DataFrame, registry: pd.DataFrame
     taken = set(registry["customer_id"])
 
     # For each old id, the cluster that keeps it: the one holding most of its records (then the smallest key).
-    overlap = (frame.dropna(subset=["old_id"]).groupby(["old_id", "cluster"])
-               .agg(records=("key", "size"), first_key=("key", "min")).reset_index()
+    by_key = frame.sort_values("key", kind="stable")  # so "first" below is the smallest key, without a slow min
+    overlap = (by_key.dropna(subset=["old_id"]).groupby(["old_id", "cluster"])
+               .agg(records=("key", "size"), first_key=("key", "first")).reset_index()
                .sort_values(["old_id", "records", "first_key"], ascending=[True, False, True]))
     winners = overlap.drop_duplicates("old_id")
     changes: list[dict] = []
     cluster_id: dict = {}
-    for cluster, claims in winners.groupby("cluster"):
+    claim_counts = winners["cluster"].value_counts()
+    single = winners[winners["cluster"].map(claim_counts) == 1]
+    cluster_id.update(zip(single["cluster"], single["old_id"]))  # the common case: one known id, kept
+    for cluster, claims in winners[winners["cluster"].map(claim_counts) > 1].groupby("cluster"):
         ids = sorted(claims["old_id"], key=lambda i: (created.get(i, now), i))
         cluster_id[cluster] = ids[0]
         for retired in ids[1:]:  # a merge: the oldest id stays
@@ -62,26 +66,31 @@ def assign(records: pd.DataFrame, previous: pd.DataFrame, registry: pd.DataFrame
                                 records=int(claims.loc[claims["old_id"] == retired, "records"].iloc[0]),
                                 reason=f"records of {retired} and {ids[0]} now match; kept the older id {ids[0]}"))
     new_rows = []
-    anchors = frame.groupby("cluster")["key"].min()
+    anchors = by_key.groupby("cluster")["key"].first()
+    sizes = frame["cluster"].value_counts().to_dict()
+    # for a cluster that gets a new id although it holds known records: the id they came from (its largest share)
+    split_from = (overlap.sort_values("records", ascending=False).drop_duplicates("cluster")
+                  .set_index("cluster")["old_id"].to_dict())
+    anchor_of = anchors.to_dict()
     for cluster in anchors.index.difference(pd.Index(list(cluster_id))):
-        customer_id = new_customer_id(anchors[cluster], taken)
+        customer_id = new_customer_id(anchor_of[cluster], taken)
         taken.add(customer_id)
         cluster_id[cluster] = customer_id
         new_rows.append(dict(customer_id=customer_id, created_at=now, created_run_id=run_id, status="active",
                              merged_into=None))
-        lost = overlap[(overlap["cluster"] == cluster)]
-        if len(lost):  # records that belonged to an id which stayed with a larger part elsewhere
-            source_id = lost.sort_values("records", ascending=False)["old_id"].iloc[0]
+        source_id = split_from.get(cluster)
+        if source_id is not None:  # its records belonged to an id that stayed with a larger part elsewhere
             changes.append(dict(change="split", customer_id=customer_id, related_customer_id=source_id,
-                                records=int((frame["cluster"] == cluster).sum()),
+                                records=int(sizes[cluster]),
                                 reason=f"records of {source_id} no longer match the rest; {source_id} stays "
                                        f"with the larger part"))
         else:
             changes.append(dict(change="new", customer_id=customer_id, related_customer_id=None,
-                                records=int((frame["cluster"] == cluster).sum()), reason="first records of a new customer"))
+                                records=int(sizes[cluster]), reason="first records of a new customer"))
     frame["customer_id"] = frame["cluster"].map(cluster_id)
 
-    registry = pd.concat([registry, pd.DataFrame(new_rows, columns=REGISTRY_COLUMNS)], ignore_index=True)
+    added = pd.DataFrame(new_rows, columns=REGISTRY_COLUMNS)
+    registry = pd.concat([registry, added], ignore_index=True) if len(registry) else added
     merged = {c["customer_id"]: c["related_customer_id"] for c in changes if c["change"] == "merge"}
     active = set(cluster_id.values())
     registry["merged_into"] = registry["customer_id"].map(merged).combine_first(registry["merged_into"])

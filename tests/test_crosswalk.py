@@ -74,3 +74,9 @@ def test_ids_do_not_depend_on_run_order_when_built_from_scratch():
     a = run({"crm:1": 0, "web:1": 0, "crm:2": 1})
     b = run({"crm:2": 7, "web:1": 3, "crm:1": 3})
     assert ids(a) == ids(b)
+
+
+def test_the_crosswalk_keeps_the_order_of_the_records():
+    """The identity asset maps edges to ids by position, so the output rows must follow the input rows."""
+    clusters = {"web:9": 0, "crm:1": 1, "crm:0": 0, "pos:5": 2}
+    assert list(run(clusters).crosswalk["source_record_id"]) == ["9", "1", "0", "5"]
