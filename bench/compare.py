@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import re
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -19,8 +21,18 @@ from identity.rules import MatchRules
 from ingestion.contracts import load_contracts
 from ingestion.loader import FeedLoader
 
-COMPILED_RFM = Path(__file__).resolve().parents[1] / "dbt_project" / "target" / "compiled" / "customer_single_view" \
-    / "models" / "marts" / "rfm" / "customer_rfm.sql"
+DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
+
+
+def compiled_model_sql(model: str, relative: str, scratch: Path) -> str:
+    """The model's SQL as dbt compiles it for the current warehouse (CRM_WAREHOUSE), names unqualified."""
+    dbt = Path(sys.executable).with_name("dbt")
+    subprocess.run([str(dbt), "compile", "--select", model, "--quiet", "--project-dir", str(DBT_PROJECT),
+                    "--profiles-dir", str(DBT_PROJECT), "--target-path", str(scratch)], check=True,
+                   capture_output=True)
+    sql = (scratch / "compiled" / "customer_single_view" / relative).read_text()
+    # compiled names are database.schema.table; the database is named after the warehouse file
+    return re.sub(r'"[^"]+"\.("[^"]+"\."[^"]+")', r"\1", sql)
 
 
 def rfm(warehouse: Path) -> dict:
@@ -28,11 +40,11 @@ def rfm(warehouse: Path) -> dict:
     from lifetimes.utils import summary_data_from_transaction_data
     from pymc_marketing.clv import rfm_summary
 
+    # compiled first: dbt opens the warehouse for writing, which a reader's connection would block
+    sql = compiled_model_sql("customer_rfm", "models/marts/rfm/customer_rfm.sql", warehouse.parent / "dbt_compiled")
     con = duckdb.connect(str(warehouse), read_only=True)
     transactions = con.execute("SELECT customer_id, order_date::TIMESTAMP AS order_date, net_revenue::DOUBLE AS revenue "
                                "FROM core.fct_orders WHERE is_purchase AND customer_id IS NOT NULL").df()
-    # compiled names are database.schema.table; the database is named after whichever file dbt last used
-    sql = re.sub(r'"[^"]+"\.("[^"]+"\."[^"]+")', r"\1", COMPILED_RFM.read_text())
     with measured() as ours:
         project = con.execute(sql).df()
     con.close()
