@@ -17,7 +17,6 @@ import pandas as pd
 from bench.measure import measured
 from identity.evaluation import pairwise_scores
 from identity.resolver import resolve
-from identity.rules import MatchRules
 from ingestion.contracts import load_contracts
 from ingestion.loader import FeedLoader
 

@@ -16,7 +16,6 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
-import pandas as pd
 import psutil
 
 from bench import compare

@@ -54,9 +54,6 @@ class DayLoad:
     day: date
     files: list[FileResult]
 
-    def total(self, attr: str) -> int:
-        return sum(getattr(f, attr) for f in self.files)
-
 
 @dataclass
 class _File:

@@ -42,10 +42,7 @@ summary as (
 scored as (
     select
         *,
-        -- customer_id breaks ties so that scores are the same on every run
-        ntile(5) over (order by recency_days desc, customer_id) as r_score,
-        ntile(5) over (order by frequency, customer_id) as f_score,
-        ntile(5) over (order by monetary_mean, customer_id) as m_score
+        {{ rfm_scores() }}
     from summary
 ),
 

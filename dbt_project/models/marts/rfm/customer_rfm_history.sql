@@ -29,9 +29,7 @@ summary as (
 scored as (
     select
         *,
-        ntile(5) over (partition by snapshot_date order by recency_days desc, customer_id) as r_score,
-        ntile(5) over (partition by snapshot_date order by frequency, customer_id) as f_score,
-        ntile(5) over (partition by snapshot_date order by monetary_mean, customer_id) as m_score
+        {{ rfm_scores(partition_by='snapshot_date') }}
     from summary
 ),
 
