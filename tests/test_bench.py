@@ -18,4 +18,4 @@ def test_bench_writes_its_results_and_the_comparisons_agree(tmp_path):
     for name, figures in results["identity"].items():
         assert figures["project_precision"] >= 0.97, name
     table = (tmp_path / "latest.md").read_text()
-    assert "## Targets" in table and "| RFM vs lifetimes |" in table
+    assert "## Targets" in table and "| RFM summary vs lifetimes |" in table

@@ -18,6 +18,10 @@ def test_definitions_load_with_every_layer():
     for mart in ["identity/customer_crosswalk", "core/dim_customers", "core/fct_orders", "rfm/customer_rfm",
                  "kpi/kpi_customers_monthly", "kpi/kpi_capture_rate_daily", "reference/rfm_segments"]:
         assert mart in keys
+    graph = repo.asset_graph
+    # raw tables are tracked per landing day; quarantine is one table across days (revalidation empties it)
+    assert graph.get(dg.AssetKey(["raw", "web_events"])).partitions_def is not None
+    assert graph.get(dg.AssetKey(["quarantine", "web_events"])).partitions_def is None
     assert "\n".join(keys) + "\n" == SNAPSHOT.read_text(), "asset graph changed: update tests/snapshots/asset_keys.txt"
     assert {j.name for j in repo.get_all_jobs()} >= {"ingest_job", "transform_job"}
     assert {s.name for s in repo.schedule_defs} == {"daily_ingest_schedule"}
