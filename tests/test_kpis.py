@@ -13,6 +13,7 @@ Service cases and survey responses are in February (and one survey in March); le
 
 import json
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -149,6 +150,9 @@ def warehouse(tmp_path_factory):
         write(con, assignment, edge_table(resolution, assignment.crosswalk))
         con.close()
         run_dbt("build", "--exclude", "staging", "int_customer_records", "tag:after_clv", "--quiet")
+        # the RFM summary as of an earlier reference date, compiled now: dbt cannot open the file once a reader has
+        run_dbt("compile", "--select", "int_customer_rfm__summary", "--vars", "{rfm_reference_date: '2026-02-28'}",
+                "--target-path", str(root / "compiled"), "--quiet")
     con = duckdb.connect(str(path), read_only=True)
     yield con
     con.close()
@@ -219,6 +223,21 @@ def test_rfm_as_of_the_last_purchase_day(warehouse):
                            "(SELECT sum(net_revenue) FROM core.fct_orders WHERE is_identified)::DOUBLE") == [(405.0, 405.0)]
     assert rows(warehouse, "SELECT snapshot_date::VARCHAR, count(*) FROM rfm.customer_rfm_history GROUP BY 1 ORDER BY 1") == [
         ("2026-01-31", 2), ("2026-02-28", 3), ("2026-03-31", 4)]
+
+
+def test_rfm_summary_as_of_a_reference_date(warehouse):
+    """var rfm_reference_date: only occasions up to that day count (Cat's first purchase comes after it)."""
+    compiled = next(Path(warehouse.execute("SELECT path FROM duckdb_databases() WHERE database_name = 'kpis'")
+                         .fetchone()[0]).parent.glob("compiled/**/int_customer_rfm__summary.sql"))
+    warehouse.execute(f"CREATE OR REPLACE TEMP TABLE summary_feb AS {compiled.read_text()}")
+    assert rows(warehouse, """
+        SELECT d.first_name, s.reference_date::VARCHAR, s.first_purchase_date::VARCHAR, s.recency_days, s.frequency,
+               s.monetary_total::DOUBLE, s.monetary_mean::DOUBLE
+        FROM summary_feb s JOIN core.dim_customers d USING (customer_id) ORDER BY d.first_name""") == [
+        ("Ann", "2026-02-28", "2026-01-05", 18, 2, 170.0, 85.0),
+        ("Bob", "2026-02-28", "2026-01-20", 39, 1, 30.0, 30.0),
+        ("Dan", "2026-02-28", "2026-02-03", 25, 1, 70.0, 70.0),
+    ]
 
 
 def test_campaign_performance_and_attribution(warehouse):

@@ -1,6 +1,7 @@
 {#- Recency, frequency and monetary value per purchasing customer as of the reference date (var
     rfm_reference_date, default the last day with a purchase): the summary lifetimes and pymc-marketing compute,
-    before any scoring. An occasion is a distinct purchase day. A view: customer_rfm is its only consumer. -#}
+    before any scoring. An occasion is a distinct purchase day. A view: customer_rfm is its only consumer.
+    Aggregated before the reference date is joined, so the purchases are read once. -#}
 
 {{ config(materialized='view') }}
 
@@ -10,35 +11,46 @@ with purchases as (
     select customer_id, order_date, net_revenue
     from {{ ref('fct_orders') }}
     where is_purchase and customer_id is not null
-),
-
-reference as (
-    select
-        {% if reference_date %}cast('{{ reference_date }}' as date){% else %}max(order_date){% endif %} as reference_date
-    from purchases
+        {% if reference_date %}and order_date <= cast('{{ reference_date }}' as date){% endif %}
 ),
 
 occasions as (
-    select purchases.customer_id, purchases.order_date, sum(purchases.net_revenue) as revenue
+    select customer_id, order_date, sum(net_revenue) as revenue
     from purchases
-    cross join reference
-    where purchases.order_date <= reference.reference_date
-    group by purchases.customer_id, purchases.order_date
+    group by customer_id, order_date
+),
+
+per_customer as (
+    select
+        customer_id,
+        min(order_date) as first_purchase_date,
+        max(order_date) as last_purchase_date,
+        count(*) as frequency,
+        sum(revenue) as monetary_total
+    from occasions
+    group by customer_id
+),
+
+reference as (
+    {% if reference_date -%}
+    select cast('{{ reference_date }}' as date) as reference_date
+    {%- else -%}
+    select max(last_purchase_date) as reference_date from per_customer
+    {%- endif %}
 ),
 
 final as (
     select
-        occasions.customer_id,
-        any_value(reference.reference_date) as reference_date,
-        min(occasions.order_date) as first_purchase_date,
-        max(occasions.order_date) as last_purchase_date,
-        date_diff('day', max(occasions.order_date), any_value(reference.reference_date)) as recency_days,
-        count(*) as frequency,
-        sum(occasions.revenue) as monetary_total,
-        sum(occasions.revenue) / count(*) as monetary_mean
-    from occasions
+        per_customer.customer_id,
+        reference.reference_date,
+        per_customer.first_purchase_date,
+        per_customer.last_purchase_date,
+        date_diff('day', per_customer.last_purchase_date, reference.reference_date) as recency_days,
+        per_customer.frequency,
+        per_customer.monetary_total,
+        per_customer.monetary_total / per_customer.frequency as monetary_mean
+    from per_customer
     cross join reference
-    group by occasions.customer_id
 )
 
 select * from final
