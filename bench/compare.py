@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import re
 import subprocess
-import sys
 import warnings
 from pathlib import Path
 
@@ -19,17 +18,21 @@ from identity.evaluation import pairwise_scores
 from identity.resolver import resolve
 from ingestion.contracts import load_contracts
 from ingestion.loader import FeedLoader
+from orchestration.defs.resources import dbt_executable
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
+
+
+def run_dbt(*args: str) -> None:
+    """The venv's dbt on the project, under the current settings (CRM_WAREHOUSE)."""
+    subprocess.run([dbt_executable(), *args, "--quiet", "--project-dir", str(DBT_PROJECT),
+                    "--profiles-dir", str(DBT_PROJECT)], check=True, capture_output=True)
 
 
 def compiled_models_sql(models: dict[str, str], scratch: Path) -> dict[str, str]:
     """Each model's SQL as dbt compiles it for the current warehouse (CRM_WAREHOUSE), names unqualified.
     models maps a model name to its path under models/."""
-    dbt = Path(sys.executable).with_name("dbt")
-    subprocess.run([str(dbt), "compile", "--select", *models, "--quiet", "--project-dir", str(DBT_PROJECT),
-                    "--profiles-dir", str(DBT_PROJECT), "--target-path", str(scratch)], check=True,
-                   capture_output=True)
+    run_dbt("compile", "--select", *models, "--target-path", str(scratch))
     compiled = scratch / "compiled" / "customer_single_view" / "models"
     # compiled names are database.schema.table; the database is named after the warehouse file
     return {model: re.sub(r'"[^"]+"\.("[^"]+"\."[^"]+")', r"\1", (compiled / relative).read_text())

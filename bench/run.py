@@ -11,8 +11,6 @@ import json
 import os
 import platform
 import shutil
-import subprocess
-import sys
 import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -47,9 +45,7 @@ def _point_settings_at(root: Path) -> None:
 def _parse_dbt_project() -> None:
     """`dbt parse` under this run's settings, as a deployment parses at deploy time: dbt's partial parse is keyed
     on the profile (the warehouse path), and without a current one every dbt step would parse the project anew."""
-    dbt = Path(sys.executable).with_name("dbt")
-    subprocess.run([str(dbt), "parse", "--quiet", "--project-dir", str(compare.DBT_PROJECT),
-                    "--profiles-dir", str(compare.DBT_PROJECT)], check=True, capture_output=True)
+    compare.run_dbt("parse")
 
 
 def _ingest(defs, instance, first: date, last: date):
