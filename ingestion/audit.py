@@ -7,6 +7,7 @@ from datetime import date, datetime
 import duckdb
 
 from ingestion.contracts import FeedContract
+from ingestion.warehouse import insert_rows
 
 MALFORMED_RULES = ("malformed_row", "malformed_json", "invalid_encoding")
 
@@ -78,5 +79,4 @@ def record_checks(con: duckdb.DuckDBPyConnection, feed: str, first: date, last: 
     now = datetime.now()
     rows = [(run_id, feed, first, last, c.rule, c.severity, c.passed, str(c.observed), c.expectation, now)
             for c in checks]
-    if rows:
-        con.executemany("INSERT INTO audit.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    insert_rows(con, "audit.check_results", rows)

@@ -18,9 +18,9 @@ from pyarrow import ArrowException
 
 from ingestion.contracts import FeedContract
 from ingestion.files import LandedFile, fingerprint, list_day_files
-from ingestion.readers import (Reject, StagedGroup, csv_header, parquet_columns, read_csv_group,
+from ingestion.readers import (Reject, StagedGroup, csv_header, drop_staged, parquet_columns, read_csv_group,
                                read_jsonl_lines, read_parquet_group, stage_jsonl_group)
-from ingestion.warehouse import ensure_feed_tables
+from ingestion.warehouse import ensure_feed_tables, insert_rows
 
 
 class FileFault(Exception):
@@ -103,15 +103,13 @@ class FeedLoader:
             manifest = [(self.contract.feed, day, r.file, landed.size_bytes, landed.checksum, r.status, r.rows_read,
                          r.rows_loaded, r.rows_rejected, r.message or None, loaded_at)
                         for day, r, landed in self._manifest_rows]
-            if manifest:
-                self.con.executemany("INSERT INTO audit.load_manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", manifest)
+            insert_rows(self.con, "audit.load_manifest", manifest)
             self.con.execute("COMMIT")
         except Exception:
             self.con.execute("ROLLBACK")
             raise
         finally:
-            for group in groups:
-                self.con.execute(f"DROP TABLE IF EXISTS {group.table}")
+            drop_staged(self.con)
         return [DayLoad(self.contract.feed, day, by_day[day]) for day in days]
 
     # -- checks before reading --------------------------------------------------------------------
@@ -201,10 +199,8 @@ class FeedLoader:
         paths = [str(f.path) for f in members]
         try:
             if self.contract.format == "csv":
-                found = read_csv_group(self.con, paths, header, table)
-            else:
-                found = read_parquet_group(self.con, paths, table)
-            return [(StagedGroup(table, header, paths), found)]
+                return [read_csv_group(self.con, paths, header, table)]
+            return [read_parquet_group(self.con, paths, header, table)]
         except duckdb.Error as exc:
             if len(members) == 1:
                 members[0].result.status = "failed"
@@ -230,12 +226,9 @@ class FeedLoader:
                 f.result.status, f.result.error = "failed", str(fault)
                 continue
             by_keys.setdefault(tuple(header), []).append(str(f.path))
-        groups = []
-        for n, (header, paths) in enumerate(by_keys.items()):
-            stage_jsonl_group(self.con, paths, list(header), f"_staged_{n}")
-            groups.append(StagedGroup(f"_staged_{n}", list(header), paths))
+        groups = [stage_jsonl_group(self.con, paths, list(header), f"_staged_{n}")
+                  for n, (header, paths) in enumerate(by_keys.items())]
         failed = {str(f.path) for f in files if f.result.status != "loaded"}
-        self.con.execute("DROP TABLE _lines")
         return groups, [r for r in rejects if r.path not in failed]
 
     # -- writing -----------------------------------------------------------------------------------
@@ -264,7 +257,7 @@ class FeedLoader:
             self.con.execute(
                 f"INSERT INTO raw.{self.contract.feed} SELECT {select}, {extra_json}, m.rel, s._record, m.day, ?, "
                 f"m.checksum FROM {group.table} s JOIN _file_map m ON m.path = s._file", [loaded_at])
-            for path, rows in self.con.execute(f"SELECT _file, count(*) FROM {group.table} GROUP BY 1").fetchall():
+            for path, rows in self.con.execute(f"SELECT _file, count(*) FROM {group.rows} GROUP BY 1").fetchall():
                 by_path[path].result.rows_loaded = rows
         quarantined = [
             (self.contract.feed, by_path[r.path].result.file, r.record, by_path[r.path].day,
@@ -272,9 +265,7 @@ class FeedLoader:
              f"[{self.contract.feed}] {by_path[r.path].result.file} row {r.record}: {r.kind.lower()}", r.line, loaded_at)
             for r in rejects if r.path in by_path
         ]
-        if quarantined:
-            self.con.executemany(f"INSERT INTO quarantine.{self.contract.feed} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                 quarantined)
+        insert_rows(self.con, f"quarantine.{self.contract.feed}", quarantined)
         for r in rejects:
             if r.path in by_path:
                 by_path[r.path].result.rows_rejected += 1

@@ -51,6 +51,14 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=read_only)
 
 
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
+    """Append rows in one statement (one list per column); executemany costs milliseconds per row."""
+    if not rows:
+        return
+    columns = list(zip(*rows))
+    con.execute(f"INSERT INTO {table} SELECT " + ", ".join("unnest(?)" for _ in columns), [list(c) for c in columns])
+
+
 def _ddl(table: str, columns: dict[str, str]) -> str:
     body = ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
     return f"CREATE TABLE IF NOT EXISTS {table} ({body})"
