@@ -133,39 +133,32 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=int, default=100_000, help="customers (days are fixed at 365)")
     parser.add_argument("--growth", default="", help="other scales to run for the growth table, e.g. 10000,1000000")
+    parser.add_argument("--add-growth", default="", help="run only the pipeline at these scales and add them to the "
+                        "saved results of --scale (a large scale on its own, after the full run)")
     parser.add_argument("--days", type=int, default=DAYS, help=argparse.SUPPRESS)  # the tests' small run only
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--identity-sample", type=int, default=20_000,
                         help="generated records compared with recordlinkage (it scales quadratically in blocks)")
     args = parser.parse_args(argv)
-    scales = sorted({args.scale, *(int(s) for s in args.growth.split(",") if s)})
+    stem = f"bench-{args.scale}"
+    if args.add_growth:
+        results = json.loads((args.out / f"{stem}.json").read_text())
+        scales = sorted({int(s) for s in args.add_growth.split(",")})
+    else:
+        results = {"started_at": datetime.now().isoformat(timespec="seconds"), "machine": machine(), "growth": []}
+        scales = sorted({args.scale, *(int(s) for s in args.growth.split(",") if s)})
     saved_env = {k: os.environ.get(k) for k in ("CRM_DATA_DIR", "CRM_WAREHOUSE", "CRM_START_DATE")}
     work = Path(tempfile.mkdtemp(prefix="crm-bench-"))
-    results = {"started_at": datetime.now().isoformat(timespec="seconds"), "machine": machine(), "growth": []}
     try:
         for scale in scales:
             print(f"[bench] pipeline at {scale:,} customers x {args.days} days", flush=True)
             run = run_pipeline(scale, work / str(scale), args.days)
             records = run.pop("records")
-            results["growth"].append(run)
-            if scale != args.scale:
-                continue
-            main_root = work / str(scale)
-            results["main"] = run
-            print("[bench] comparisons", flush=True)
-            results["floor"] = compare.floor(main_root / "landing")
-            for part in ("pipeline", "ingest"):
-                results["floor"][f"{part}_over_floor"] = round(run[f"{part}_seconds"] / results["floor"]["seconds"], 1)
-            results["rfm"] = compare.rfm(main_root / "warehouse" / "crm.duckdb")
-            results["ingestion"] = compare.ingestion(main_root / "landing", "email_events", main_root)
-            sample = records.drop_duplicates("person_id").sample(frac=1.0, random_state=1)["person_id"]
-            people = set(sample.head(max(1, args.identity_sample * len(sample) // max(len(records), 1))))
-            generated = records[records["person_id"].isin(people)].reset_index(drop=True)
-            results["identity"] = compare.identity({
-                "febrl1": (febrl_records(1), "entity", {"train_on_input": True, "rules": MatchRules(match_threshold=0.5)}),
-                "febrl2": (febrl_records(2), "entity", {"train_on_input": True, "rules": MatchRules(match_threshold=0.5)}),
-                f"generated ({len(generated):,} records)": (generated, "person_id", {}),
-            })
+            results["growth"] = [g for g in results["growth"] if g["scale"] != scale] + [run]
+            if scale == args.scale and not args.add_growth:
+                results["main"] = run
+                _compare(results, work / str(scale), records, args.identity_sample)
+            shutil.rmtree(work / str(scale), ignore_errors=True)  # a large scale's files are gigabytes
     finally:
         shutil.rmtree(work, ignore_errors=True)
         for key, value in saved_env.items():  # the settings point back where they pointed before
@@ -174,13 +167,31 @@ def main(argv: list[str] | None = None) -> dict:
             else:
                 os.environ[key] = value
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = f"bench-{args.scale}"
     (args.out / f"{stem}.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
     table = markdown(results)
     (args.out / f"{stem}.md").write_text(table)
     (args.out / "latest.md").write_text(table)
     print(table)
     return results
+
+
+def _compare(results: dict, root: Path, records, identity_sample: int) -> None:
+    """The side-by-side comparisons, on the main scale's files and warehouse."""
+    print("[bench] comparisons", flush=True)
+    run = results["main"]
+    results["floor"] = compare.floor(root / "landing")
+    for part in ("pipeline", "ingest"):
+        results["floor"][f"{part}_over_floor"] = round(run[f"{part}_seconds"] / results["floor"]["seconds"], 1)
+    results["rfm"] = compare.rfm(root / "warehouse" / "crm.duckdb")
+    results["ingestion"] = compare.ingestion(root / "landing", "email_events", root)
+    sample = records.drop_duplicates("person_id").sample(frac=1.0, random_state=1)["person_id"]
+    people = set(sample.head(max(1, identity_sample * len(sample) // max(len(records), 1))))
+    generated = records[records["person_id"].isin(people)].reset_index(drop=True)
+    results["identity"] = compare.identity({
+        "febrl1": (febrl_records(1), "entity", {"train_on_input": True, "rules": MatchRules(match_threshold=0.5)}),
+        "febrl2": (febrl_records(2), "entity", {"train_on_input": True, "rules": MatchRules(match_threshold=0.5)}),
+        f"generated ({len(generated):,} records)": (generated, "person_id", {}),
+    })
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 Row-level failures are written to `quarantine.<feed>` (file, row, rule, column, offending value, whole record).
 Batch-level results (on the batch) and daily results (on a per-day profile: row count against recent
 days, freshness) are returned for the Dagster asset checks. GX's SQL datasource does not work on DuckDB,
-so each batch is read out of DuckDB into pandas, one run's landing days at a time.
+so each batch is read out of DuckDB into pandas: the run's landing days, cut into windows of at most
+MAX_BATCH_ROWS rows for the row rules.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ logging.getLogger("great_expectations").setLevel(logging.ERROR)
 
 SQL_TYPES = {"integer": "BIGINT", "decimal": "DOUBLE", "date": "DATE", "timestamp": "TIMESTAMP", "boolean": "BOOLEAN"}
 ROW_ID = "_row_id"
+MAX_BATCH_ROWS = 1_000_000  # rows GX holds in one pandas batch: bounds memory on a long backfill
 
 
 @dataclass
@@ -87,6 +89,23 @@ def _type_failures(con: duckdb.DuckDBPyConnection, contract: FeedContract, days:
     if not parts:
         return pd.DataFrame(columns=["_source_file", "_row_number", "rule", "column_name"])
     return con.execute(" UNION ALL ".join(parts), [days[0], days[1]] * len(parts)).df()
+
+
+def _day_windows(con, contract: FeedContract, days: tuple[date, date]) -> list[tuple[date, date]]:
+    """The run's days cut into runs of consecutive days holding at most MAX_BATCH_ROWS rows (a bigger day is a
+    window alone), so a year's backfill never puts the whole feed into one pandas batch."""
+    counts = con.execute(f"SELECT _load_date, count(*) FROM raw.{contract.feed} WHERE _load_date BETWEEN ? AND ? "
+                         f"GROUP BY 1 ORDER BY 1", [days[0], days[1]]).fetchall()
+    windows: list[tuple[date, date]] = []
+    rows_in_window = 0
+    for day, rows in counts:
+        if windows and rows_in_window + rows <= MAX_BATCH_ROWS:
+            windows[-1] = (windows[-1][0], day)
+            rows_in_window += rows
+        else:
+            windows.append((day, day))
+            rows_in_window = rows
+    return windows
 
 
 def _batch(con, contract: FeedContract, days: tuple[date, date], exclude: pd.DataFrame, identifiers: list[str]) -> pd.DataFrame:
@@ -230,25 +249,29 @@ def validate_days(con: duckdb.DuckDBPyConnection, contract: FeedContract, first:
     con.execute(f"DELETE FROM quarantine.{contract.feed} WHERE _load_date BETWEEN ? AND ? "
                 f"AND rule NOT IN {MALFORMED_RULES}", [first, last])
     type_failures = _type_failures(con, contract, days)
-    frame = _batch(con, contract, days, type_failures, suite.get("meta", {}).get("identifier_columns", []))
-    row_expectations = expectations_at(suite, "row")
-    row_failures = pd.DataFrame(columns=type_failures.columns)
-    batch_checks: list[BatchCheck] = []
-    if len(frame):
-        # Row rules need every failing row (COMPLETE); batch rules only their figures (SUMMARY), which keeps a
-        # share check on a mostly-anonymous feed from listing millions of row ids.
+    identifiers = suite.get("meta", {}).get("identifier_columns", [])
+    row_expectations, batch_expectations = expectations_at(suite, "row"), expectations_at(suite, "batch")
+    row_failures, batch_columns = [], []
+    for window in _day_windows(con, contract, days):
+        frame = _batch(con, contract, window, type_failures, identifiers)
+        if frame.empty:
+            continue
+        # Row rules need every failing row (COMPLETE); they judge each row alone, so a window at a time.
         rows = _validation_definition(contract.feed, row_expectations, now, con).run(
             batch_parameters={"dataframe": _columns_for(row_expectations, frame)},
             result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_ID]})
-        row_failures = _row_failures(rows.results, frame)
-        batch_expectations = expectations_at(suite, "batch")
-        if batch_expectations:
-            batch = _validation_definition(f"{contract.feed}-batch", batch_expectations, now, con).run(
-                batch_parameters={"dataframe": _columns_for(batch_expectations, frame)},
-                result_format={"result_format": "SUMMARY"})
-            batch_checks = _batch_checks(batch.results, len(frame))
+        row_failures.append(_row_failures(rows.results, frame))
+        batch_columns.append(_columns_for(batch_expectations, frame))
+    batch_checks: list[BatchCheck] = []
+    if batch_columns and batch_expectations:
+        # Batch rules judge the run's rows as a whole, on the few columns they read; only their figures
+        # (SUMMARY), which keeps a share check on a mostly-anonymous feed from listing millions of row ids.
+        whole = pd.concat(batch_columns, ignore_index=True).assign(**{ROW_ID: lambda f: range(len(f))})
+        batch = _validation_definition(f"{contract.feed}-batch", batch_expectations, now, con).run(
+            batch_parameters={"dataframe": whole}, result_format={"result_format": "SUMMARY"})
+        batch_checks = _batch_checks(batch.results, len(whole))
     batch_checks += _daily_checks(con, contract, expectations_at(suite, "daily"), days, now)
-    failures = pd.concat([type_failures, row_failures], ignore_index=True)
+    failures = pd.concat([type_failures, *row_failures], ignore_index=True)
     _quarantine(con, contract, failures, days, now)
     rows_checked = con.execute(f"SELECT count(*) FROM raw.{contract.feed} WHERE _load_date BETWEEN ? AND ?",
                                [first, last]).fetchone()[0]

@@ -19,3 +19,10 @@ def test_bench_writes_its_results_and_the_comparisons_agree(tmp_path):
         assert figures["project_precision"] >= 0.97, name
     table = (tmp_path / "latest.md").read_text()
     assert "## Targets" in table and "| RFM summary vs lifetimes |" in table
+
+    # a scale run on its own later joins the saved growth table; the main run and comparisons are kept
+    added = main(["--scale", "300", "--days", "20", "--add-growth", "150", "--out", str(tmp_path)])
+    assert sorted(g["scale"] for g in added["growth"]) == [150, 300]
+    assert added["main"] == saved["main"] and added["rfm"] == saved["rfm"]
+    assert "| stage | 150 customers | 300 customers |" in (tmp_path / "latest.md").read_text()
+
