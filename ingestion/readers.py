@@ -1,6 +1,7 @@
-"""Read many landing files of one format into one DuckDB temp table, in one scan where possible.
+"""Read many landing files of one format into DuckDB temp objects, in one scan where possible.
 
-Every staged row carries `_file` (the path it came from) and `_record` (its 1-based record number in that
+The rows are read once into a temp table and reach `raw` through a temp view (StagedGroup.table), so they are
+copied once more only when written. Every staged row carries `_file` (the path it came from) and `_record` (its 1-based record number in that
 file, counting records the reader rejected). Rejected records come back as Reject tuples for quarantine.
 Files that share a header (CSV), a schema (Parquet) or a key set (JSON lines) are read together: the per-call
 cost of DuckDB's readers, not the rows, dominates a day of small files.
