@@ -14,6 +14,9 @@ class Settings:
     data_dir: Path
     warehouse_path: Path
     start_date: str
+    # DuckDB's memory_limit in each process that opens the warehouse (e.g. "8GB"): the Dagster process and dbt's
+    # run on one machine, and unset each lets DuckDB take 80% of RAM
+    duckdb_memory_limit: str | None = None
 
     @property
     def landing_dir(self) -> Path:
@@ -34,4 +37,5 @@ def get_settings() -> Settings:
     warehouse = Path(os.environ.get("CRM_WAREHOUSE", data_dir / "warehouse" / "crm.duckdb")).resolve()
     # First day a landing partition may exist; CDNOW (1997) sets it earlier.
     start_date = os.environ.get("CRM_START_DATE", "2024-01-01")
-    return Settings(data_dir=data_dir, warehouse_path=warehouse, start_date=start_date)
+    return Settings(data_dir=data_dir, warehouse_path=warehouse, start_date=start_date,
+                    duckdb_memory_limit=os.environ.get("CRM_DUCKDB_MEMORY_LIMIT") or None)

@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.contracts import FeedContract
+from ingestion.settings import get_settings
 
 RAW_METADATA_COLUMNS = {
     "_extra_columns": "VARCHAR",  # JSON object of columns the contract does not know (schema drift)
@@ -45,10 +46,16 @@ MANIFEST_COLUMNS = {
 }
 
 
+def connection_config() -> dict[str, str]:
+    """DuckDB settings every process of the pipeline opens the warehouse with (dbt's: macros/memory_limit.sql)."""
+    limit = get_settings().duckdb_memory_limit
+    return {"memory_limit": limit} if limit else {}
+
+
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(path), read_only=read_only)
+    return duckdb.connect(str(path), read_only=read_only, config=connection_config())
 
 
 def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:

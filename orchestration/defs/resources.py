@@ -10,6 +10,7 @@ from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
 from ingestion.settings import get_settings
+from ingestion.warehouse import connection_config
 from orchestration.defs.dbt_project import dbt_project
 
 # Every asset that writes the warehouse takes this pool; dagster.yaml limits pools to one slot.
@@ -33,6 +34,6 @@ def dbt_executable() -> str:
 def build_resources() -> dict[str, dg.ConfigurableResource]:
     settings = get_settings()
     return {
-        "duckdb": WarehouseResource(database=str(settings.warehouse_path)),
+        "duckdb": WarehouseResource(database=str(settings.warehouse_path), connection_config=connection_config()),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
     }
