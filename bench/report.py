@@ -49,6 +49,9 @@ def markdown(results: dict) -> str:
               f"One day re-delivered into the 365-day warehouse: ingest {inc['one_day_ingest_seconds']} s + "
               f"transform {inc['transform_seconds']} s = {inc['total_seconds']} s, against "
               f"{inc['full_rebuild_seconds']} s for the full ingest and transform."]
+    if "transform_stages" in inc:
+        lines += ["", *_table(["transform stage", "full build s", "after the added day s"],
+                              [[s["stage"], s["full_seconds"], s["one_day_seconds"]] for s in inc["transform_stages"]])]
     floor = results["floor"]
     lines += ["", "## Floor", "",
               f"DuckDB alone reading every landing file once: {floor['seconds']} s for {floor['rows']:,} rows. "
@@ -84,7 +87,12 @@ def markdown(results: dict) -> str:
         lines += ["", "## Growth (seconds per stage)", ""]
         lines += _table(["stage", *[f"{g['scale']:,} customers" for g in growth]],
                         [[stage, *[next(s["seconds"] for s in g["stages"] if s["stage"] == stage) for g in growth]]
-                         for stage in stages] + [["landed rows", *[g["rows"] for g in growth]]])
+                         for stage in stages]
+                        + [["peak RSS MiB", *[next(s["peak_rss_mib"] for s in g["stages"] if s["stage"] == "total")
+                                              for g in growth]],
+                           ["landed rows", *[g["rows"] for g in growth]]])
+        lines += ["", "Measured: " + ", ".join(f"{g['scale']:,} customers {g.get('measured_at', results['started_at'])}"
+                                              for g in growth) + "."]
     lines += ["", "## Targets", ""]
     lines += _table(["target", "goal", "measured", "status"], targets(results))
     return "\n".join(lines) + "\n"

@@ -13,6 +13,8 @@ def test_bench_writes_its_results_and_the_comparisons_agree(tmp_path):
     assert saved["main"]["scale"] == 300 and saved["machine"]["cores"] >= 1
     stages = {s["stage"] for s in saved["main"]["stages"]}
     assert {"generate", "ingest: load", "ingest: validate", "resolve identities", "dbt marts", "CLV", "total"} <= stages
+    incremental = {s["stage"] for s in saved["main"]["incremental"]["transform_stages"]}
+    assert {"dbt staging", "resolve identities", "dbt marts", "CLV"} <= incremental
     assert results["rfm"]["outputs_agree"]
     assert results["ingestion"]["rows_project"] >= results["ingestion"]["rows_pandas"] > 0
     for name, figures in results["identity"].items():
@@ -23,6 +25,7 @@ def test_bench_writes_its_results_and_the_comparisons_agree(tmp_path):
     # a scale run on its own later joins the saved growth table; the main run and comparisons are kept
     added = main(["--scale", "300", "--days", "20", "--add-growth", "150", "--out", str(tmp_path)])
     assert sorted(g["scale"] for g in added["growth"]) == [150, 300]
+    assert all(g["measured_at"] for g in added["growth"])  # runs of different days are dated in the table
     assert added["main"] == saved["main"] and added["rfm"] == saved["rfm"]
     assert "| stage | 150 customers | 300 customers |" in (tmp_path / "latest.md").read_text()
 
