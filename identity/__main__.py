@@ -3,6 +3,7 @@
   python -m identity evaluate --records FILE --truth-column COL [--train-on-input] [--threshold P]
   python -m identity export-records --out FILE     the warehouse's customer records with the generator's truth
   python -m identity train [--records FILE] [--em]  retrain the Splink model (identity/model/splink_model.json)
+  python -m identity blocking [--records FILE]      pairs each Splink blocking rule hands the model to score
   python -m identity lineage CUSTOMER_ID            the records joined under an id and the edge behind each join
 """
 
@@ -15,7 +16,7 @@ import tracemalloc
 import pandas as pd
 
 from identity.evaluation import febrl_records, generator_records, pairwise_scores
-from identity.probabilistic import MODEL_PATH, train
+from identity.probabilistic import MODEL_PATH, pairs_per_blocking_rule, train
 from identity.resolver import RECORD_COLUMNS, prepare, resolve
 from identity.rules import MatchRules
 from ingestion.settings import get_settings
@@ -56,16 +57,27 @@ def export_records(args) -> None:
     print(f"wrote {len(frame):,} records of {frame['person_id'].nunique():,} people to {args.out}")
 
 
+def records_or_warehouse(path: str | None) -> pd.DataFrame:
+    if path:
+        return prepare(read_records(path))
+    con = connect(get_settings().warehouse_path, read_only=True)
+    records = con.execute(f"SELECT {', '.join(RECORD_COLUMNS)} FROM intermediate.int_customer_records").df()
+    con.close()
+    return prepare(records)
+
+
 def retrain(args) -> None:
-    if args.records:
-        records = read_records(args.records)
-    else:
-        con = connect(get_settings().warehouse_path, read_only=True)
-        records = con.execute(f"SELECT {', '.join(RECORD_COLUMNS)} FROM intermediate.int_customer_records").df()
-        con.close()
-    model = train(prepare(records), MODEL_PATH, em=args.em)
+    records = records_or_warehouse(args.records)
+    model = train(records, MODEL_PATH, em=args.em)
     print(f"trained on {len(records):,} records; saved {MODEL_PATH} "
           f"(probability two random records match {model['probability_two_random_records_match']:.2e})")
+
+
+def show_blocking(args) -> None:
+    records = records_or_warehouse(args.records)
+    print(f"{len(records):,} records")
+    for rule, pairs in pairs_per_blocking_rule(records).items():
+        print(f"{pairs:>14,}  {pairs / max(len(records), 1):6.2f} per record  {rule}")
 
 
 def show_lineage(args) -> None:
@@ -101,6 +113,9 @@ def main(argv: list[str] | None = None) -> None:
     command.add_argument("--em", action="store_true", help="also estimate m by EM (default: the m priors in "
                          "identity/probabilistic.py; EM learns households as matches on our feeds)")
     command.set_defaults(run=retrain)
+    command = commands.add_parser("blocking", help="pairs per Splink blocking rule (what identity costs)")
+    command.add_argument("--records", help="CSV in the record layout (default: the warehouse's customer records)")
+    command.set_defaults(run=show_blocking)
     command = commands.add_parser("lineage", help="records and match edges behind a customer id")
     command.add_argument("customer_id")
     command.set_defaults(run=show_lineage)

@@ -18,6 +18,8 @@ import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 from splink.internals.exceptions import EMTrainingException
 
+from ingestion.warehouse import connection_config
+
 MODEL_PATH = Path(__file__).parent / "model" / "splink_model.json"
 NICKNAMES_PATH = Path(__file__).parent / "nicknames.csv"
 logger = logging.getLogger(__name__)
@@ -107,11 +109,18 @@ def settings() -> SettingsCreator:
                 (cll.ElseLevel(), 0.35),
             ]),
         ],
+        # Each rule keeps its blocks small as the data grows: a name or a street alone is shared by thousands of
+        # records at a million customers (10^8 pairs each, out of memory), a name or street within a city is not.
         blocking_rules_to_generate_predictions=[
-            block_on("first_name_canonical", "last_name"),
-            block_on("birth_date"),
+            block_on("first_name_canonical", "last_name", "city"),
+            block_on("birth_date", "substr(first_name_canonical, 1, 1)"),
+            block_on("birth_date", "substr(last_name, 1, 1)"),  # a married name
+            # Names entered the wrong way round, either record (pairs are generated one way: l before r).
+            "l.birth_date = r.birth_date AND (substr(l.first_name, 1, 1) = substr(r.last_name, 1, 1) "
+            "OR substr(l.last_name, 1, 1) = substr(r.first_name, 1, 1))",
             block_on("postcode"),
-            block_on("street"),
+            block_on("street", "city"),
+            block_on("street", "substr(last_name, 1, 1)"),  # the same address with the town missing or misspelt
             "l.first_name = r.last_name AND l.last_name = r.first_name",  # names entered the wrong way round
         ],
         retain_intermediate_calculation_columns=False,
@@ -119,7 +128,7 @@ def settings() -> SettingsCreator:
 
 
 def _linker(frame: pd.DataFrame, model: SettingsCreator | dict | Path, threads: int | None = None) -> Linker:
-    con = duckdb.connect()
+    con = duckdb.connect(config=connection_config())  # the pipeline's memory limit: Splink spills, not the OOM killer
     if threads:
         con.execute(f"SET threads = {threads}")
     con.register("_frame", frame)
@@ -132,13 +141,20 @@ def _linker(frame: pd.DataFrame, model: SettingsCreator | dict | Path, threads: 
 
 
 def _sql(rule) -> str:
-    return rule.get_blocking_rule("duckdb").blocking_rule_sql
+    return rule if isinstance(rule, str) else rule.get_blocking_rule("duckdb").blocking_rule_sql
 
 
 def _pair_count(frame: pd.DataFrame, rule) -> int:
     con = duckdb.connect()
     con.register("f", frame)
     return con.execute(f"SELECT count(*) FROM f l JOIN f r ON l.unique_id < r.unique_id AND {_sql(rule)}").fetchone()[0]
+
+
+def pairs_per_blocking_rule(records: pd.DataFrame) -> dict[str, int]:
+    """How many pairs each prediction blocking rule hands Splink to score: the cost of `probabilistic_edges`.
+    A rule whose count grows faster than the records (a key shared by a crowd) is what runs out of memory."""
+    frame = splink_input(records)
+    return {_sql(rule): _pair_count(frame, rule) for rule in settings().blocking_rules_to_generate_predictions}
 
 
 def train(records: pd.DataFrame, path: Path | None = MODEL_PATH, em: bool = False) -> dict:

@@ -30,8 +30,9 @@ def pipeline():
     settings = get_settings()
     config = GeneratorConfig(customers=400, days=30, seed=7, end_date=pd.Timestamp(LAST_DAY).date())
     written = generate(config, settings.landing_dir, settings.truth_dir)
-    from orchestration.definitions import defs
+    from orchestration.definitions import build_definitions
 
+    defs = build_definitions()  # under this session's settings (the module's `defs` holds whichever came first)
     instance = dg.DagsterInstance.ephemeral()
     day_before = (pd.Timestamp(LAST_DAY) - pd.Timedelta(days=1)).date().isoformat()
     assert run_ingest(defs, instance, FIRST_DAY, day_before).success
