@@ -3,7 +3,9 @@ run before identity resolution, the marts after it, and the models tagged after_
 dbt tests become asset checks."""
 
 
-from collections.abc import Mapping
+import shutil
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -14,6 +16,11 @@ from orchestration.defs.resources import DUCKDB_POOL
 
 PRE_IDENTITY = "staging int_customer_records"
 AFTER_CLV = "tag:after_clv"
+DBT_ASSETS = ("dbt_staging", "dbt_marts", "dbt_after_clv")
+# dagster-dbt gives every invocation its own target/<asset>-<run>-<id> folder (manifest, run results, dbt.log,
+# ~4 MB). Kept forever, a daily schedule's three invocations pile up gigabytes a year; the newest are enough
+# to debug a run.
+KEEP_INVOCATIONS = 30
 
 
 class ProjectTranslator(DagsterDbtTranslator):
@@ -29,6 +36,22 @@ class ProjectTranslator(DagsterDbtTranslator):
         return dbt_resource_props.get("schema") if dbt_resource_props["resource_type"] != "source" else None
 
 
+def prune_invocation_targets(target_dir: Path, keep: int = KEEP_INVOCATIONS) -> list[Path]:
+    """Delete all but the `keep` newest invocation folders of this project's dbt assets; returns the deleted."""
+    folders = [path for path in target_dir.iterdir()
+               if path.is_dir() and path.name.startswith(tuple(f"{name}-" for name in DBT_ASSETS))]
+    stale = sorted(folders, key=lambda path: path.stat().st_mtime, reverse=True)[keep:]
+    for folder in stale:
+        shutil.rmtree(folder, ignore_errors=True)
+    return stale
+
+
+def build(context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[str]) -> Iterator:
+    invocation = dbt.cli(args, context=context)
+    yield from invocation.stream()
+    prune_invocation_targets(invocation.target_path.parent)
+
+
 translator = ProjectTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
@@ -36,16 +59,16 @@ translator = ProjectTranslator(settings=DagsterDbtTranslatorSettings(enable_asse
             name="dbt_staging", pool=DUCKDB_POOL, project=dbt_project)
 def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     # cautious: tests that also read marts (the reconciliation tests) wait for the marts run.
-    yield from dbt.cli(["build", "--indirect-selection", "cautious"], context=context).stream()
+    yield from build(context, dbt, ["build", "--indirect-selection", "cautious"])
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, exclude=f"{PRE_IDENTITY} {AFTER_CLV}", dagster_dbt_translator=translator,
             name="dbt_marts", pool=DUCKDB_POOL, project=dbt_project)
 def dbt_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from dbt.cli(["build", "--indirect-selection", "cautious"], context=context).stream()
+    yield from build(context, dbt, ["build", "--indirect-selection", "cautious"])
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, select=AFTER_CLV, dagster_dbt_translator=translator,
             name="dbt_after_clv", pool=DUCKDB_POOL, project=dbt_project)
 def dbt_after_clv(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from dbt.cli(["build"], context=context).stream()
+    yield from build(context, dbt, ["build"])
