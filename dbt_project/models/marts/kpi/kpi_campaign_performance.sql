@@ -10,6 +10,14 @@ with campaigns as (
     select * from {{ ref('stg_campaigns') }}
 ),
 
+campaign_keys as (
+    -- a campaign is named by its id or its code; one row per name keeps the joins below equi-joins
+    -- (an `in (id, code)` join condition is a nested loop over millions of events)
+    select campaign_id, campaign_id as campaign_key from campaigns
+    union
+    select campaign_id, campaign_code from campaigns where campaign_code is not null
+),
+
 email as (
     select
         campaign_id,
@@ -27,7 +35,7 @@ email as (
 web_visitors as (
     select campaigns.campaign_id, count(distinct web.cookie_id) as web_visitors
     from {{ ref('stg_web_events') }} as web
-    inner join campaigns on web.utm_campaign in (campaigns.campaign_id, campaigns.campaign_code)
+    inner join campaign_keys as campaigns on web.utm_campaign = campaigns.campaign_key
     group by campaigns.campaign_id
 ),
 
@@ -35,8 +43,7 @@ responses as (
     -- what can earn a purchase: an email open or click, or a web visit tagged with the campaign (id or code)
     select touchpoints.customer_id, touchpoints.occurred_at, campaigns.campaign_id
     from {{ ref('fct_touchpoints') }} as touchpoints
-    inner join campaigns
-        on touchpoints.campaign_id in (campaigns.campaign_id, campaigns.campaign_code)
+    inner join campaign_keys as campaigns on touchpoints.campaign_id = campaigns.campaign_key
     where touchpoints.customer_id is not null
       and (touchpoints.touchpoint_type in ('email_opened', 'email_clicked') or touchpoints.feed = 'web_events')
 ),
@@ -44,8 +51,7 @@ responses as (
 purchases as (
     select orders.*, coded.campaign_id as coded_campaign_id
     from {{ ref('fct_orders') }} as orders
-    left join campaigns as coded
-        on orders.campaign_code in (coded.campaign_id, coded.campaign_code)
+    left join campaign_keys as coded on orders.campaign_code = coded.campaign_key
     where orders.is_purchase
 ),
 
