@@ -1,55 +1,38 @@
-{#- Every event of every feed, one row each, with the resolved customer where the event names one.
-    Each feed joins the crosswalk on the record key it contributes to int_customer_records. -#}
+{#- Every event of every feed with its resolved customer, persisted from int_touchpoints incrementally: a run
+    writes only the events that are new or differ from the built row (a re-delivered record, a customer_id
+    that identity resolution changed) and the post-hook deletes the events no longer staged (re-delivered
+    without them, or quarantined by a re-validation). `dbt build --full-refresh` rebuilds it whole. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='touchpoint_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook="delete from {{ this }} where touchpoint_key not in (select touchpoint_key from {{ ref('int_touchpoints') }})"
+) }}
 
-with crosswalk as (
-    select * from {{ source('identity', 'customer_crosswalk') }}
+{%- set compared_columns = ['feed', 'event_id', 'customer_id', 'occurred_at', 'occurred_date', 'channel',
+                            'touchpoint_type', 'campaign_id', 'amount'] %}
+
+with touchpoints as (
+    select * from {{ ref('int_touchpoints') }}
 ),
 
-events as (
-    select 'pos_transactions' as feed, receipt_id as event_id, transaction_at as occurred_at, 'store' as channel,
-           'purchase_' || status as touchpoint_type, null::varchar as campaign_id, amount, loyalty_id as record_key
-    from {{ ref('stg_pos_transactions') }}
-    union all
-    select 'ecommerce_orders', order_id, ordered_at, 'web', 'order_' || status, campaign_code, amount, order_id
-    from {{ ref('stg_ecommerce_orders') }}
-    union all
-    select 'web_events', event_id, event_at, 'web', event_type, utm_campaign, null,
-           case when account_id is not null or email is not null
-                then coalesce(account_id, '') || '|' || coalesce(email, '') end
-    from {{ ref('stg_web_events') }}
-    union all
-    select 'email_events', event_id, event_at, 'email', 'email_' || event_type, campaign_id, null, email
-    from {{ ref('stg_email_events') }}
-    union all
-    select 'service_cases', case_id, opened_at, channel, 'case_' || category, null, null, case_id
-    from {{ ref('stg_service_cases') }}
-    union all
-    select 'survey_responses', response_id, responded_at, 'survey', 'survey_response', null, null, email
-    from {{ ref('stg_survey_responses') }}
-    union all
-    select 'sales_leads', lead_id, created_at, 'sales', 'lead_' || stage, campaign_id, null, lead_id
-    from {{ ref('stg_sales_leads') }}
-    union all
-    select 'crm_contacts', contact_id || '@' || strftime(updated_at, '%Y%m%d%H%M%S'), updated_at,
-           coalesce(signup_channel, 'crm'), 'contact_update', null, null, contact_id
-    from {{ ref('stg_crm_contacts') }}
+{% if is_incremental() %}
+built as (
+    select * from {{ this }}
 ),
+{% endif %}
 
 final as (
-    select
-        events.feed || ':' || events.event_id as touchpoint_key,
-        events.feed,
-        events.event_id,
-        crosswalk.customer_id,
-        events.occurred_at,
-        cast(events.occurred_at as date) as occurred_date,
-        events.channel,
-        events.touchpoint_type,
-        events.campaign_id,
-        events.amount
-    from events
-    left join crosswalk
-        on crosswalk.source = events.feed and crosswalk.source_record_id = events.record_key
+    select touchpoints.*
+    from touchpoints
+    {%- if is_incremental() %}
+    left join built on built.touchpoint_key = touchpoints.touchpoint_key
+    where built.touchpoint_key is null
+    {%- for column in compared_columns %}
+       or touchpoints.{{ column }} is distinct from built.{{ column }}
+    {%- endfor %}
+    {%- endif %}
 )
 
 select * from final
