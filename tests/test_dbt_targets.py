@@ -2,7 +2,7 @@
 
 import os
 
-from orchestration.defs.dbt import prune_invocation_targets
+from orchestration.defs.dbt_targets import prune_invocation_targets
 
 
 def test_only_the_newest_invocation_folders_of_our_assets_are_kept(tmp_path):

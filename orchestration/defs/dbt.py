@@ -3,24 +3,18 @@ run before identity resolution, the marts after it, and the models tagged after_
 dbt tests become asset checks."""
 
 
-import shutil
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from orchestration.defs.dbt_project import dbt_project
+from orchestration.defs.dbt_targets import prune_invocation_targets
 from orchestration.defs.resources import DUCKDB_POOL
 
 PRE_IDENTITY = "staging int_customer_records"
 AFTER_CLV = "tag:after_clv"
-DBT_ASSETS = ("dbt_staging", "dbt_marts", "dbt_after_clv")
-# dagster-dbt gives every invocation its own target/<asset>-<run>-<id> folder (manifest, run results, dbt.log,
-# ~4 MB). Kept forever, a daily schedule's three invocations pile up gigabytes a year; the newest are enough
-# to debug a run.
-KEEP_INVOCATIONS = 30
 
 
 class ProjectTranslator(DagsterDbtTranslator):
@@ -34,16 +28,6 @@ class ProjectTranslator(DagsterDbtTranslator):
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return dbt_resource_props.get("schema") if dbt_resource_props["resource_type"] != "source" else None
-
-
-def prune_invocation_targets(target_dir: Path, keep: int = KEEP_INVOCATIONS) -> list[Path]:
-    """Delete all but the `keep` newest invocation folders of this project's dbt assets; returns the deleted."""
-    folders = [path for path in target_dir.iterdir()
-               if path.is_dir() and path.name.startswith(tuple(f"{name}-" for name in DBT_ASSETS))]
-    stale = sorted(folders, key=lambda path: path.stat().st_mtime, reverse=True)[keep:]
-    for folder in stale:
-        shutil.rmtree(folder, ignore_errors=True)
-    return stale
 
 
 def build(context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[str]) -> Iterator:
