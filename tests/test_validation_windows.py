@@ -1,8 +1,11 @@
 """A long run is validated in windows of days (bounded pandas batches); the outcome is the same as in one batch."""
 
-from datetime import date, timedelta
+import gc
+import weakref
+from datetime import date, datetime, timedelta
 
 import duckdb
+import pandas as pd
 
 from expectations import validator
 from ingestion.contracts import load_contracts
@@ -36,3 +39,20 @@ def test_windows_of_days_quarantine_the_same_rows_and_judge_the_batch_whole(tmp_
     assert windowed.failures_by_rule == whole.failures_by_rule
     assert [(c.rule, c.passed, c.observed) for c in windowed.batch_checks] == \
            [(c.rule, c.passed, c.observed) for c in whole.batch_checks]
+
+
+def test_a_validated_window_is_not_kept_by_gx():
+    """GX's execution engine caches every batch it validates; each window's frame must be freed after its run,
+    or a year's backfill holds every window at once."""
+    frame = pd.DataFrame({"email": ["a@example.com", None], validator.ROW_ID: range(2)})
+    expectations = [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "email"},
+                     "meta": {"rule": "email_required"}}]
+    result = validator._run_suite("email_events", expectations, datetime.now(), None, frame,
+                                  {"result_format": "COMPLETE", "unexpected_index_column_names": [validator.ROW_ID]})
+    assert not result.success and [row[validator.ROW_ID] for row in result.results[0].result["unexpected_index_list"]] == [1]
+
+    freed = weakref.ref(frame)
+    del frame
+    gc.collect()
+    assert freed() is None
+    assert not validator._gx_context().data_sources.all()
