@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,18 +26,21 @@ class Assignment:
     changes: pd.DataFrame  # CHANGE_COLUMNS, this run's rows only
 
 
-def new_customer_id(anchor_key: str, taken: set[str]) -> str:
-    """Derived from the cluster's smallest record key, so a rebuild from scratch gives the same ids."""
+def new_customer_id(anchor_key: str, taken: set[str], id_key: bytes) -> str:
+    """Derived from the cluster's smallest record key, so a rebuild from scratch gives the same ids. Keyed
+    (HMAC with the pseudonymisation key): the anchor can be an email, and BI sees customer ids, so an unkeyed
+    hash would let anyone with a list of emails find their customers."""
     salt = 0
     while True:
-        digest = hashlib.md5(f"{anchor_key}#{salt}".encode() if salt else anchor_key.encode()).hexdigest()
+        message = f"{anchor_key}#{salt}" if salt else anchor_key
+        digest = hmac.new(id_key, message.encode(), hashlib.sha256).hexdigest()
         candidate = "CU" + digest[:14].upper()
         if candidate not in taken:
             return candidate
         salt += 1
 
 
-def assign(records: pd.DataFrame, previous: pd.DataFrame, registry: pd.DataFrame, run_id: str,
+def assign(records: pd.DataFrame, previous: pd.DataFrame, registry: pd.DataFrame, run_id: str, *, id_key: bytes,
            now: datetime | None = None) -> Assignment:
     """records: source, source_record_id, cluster. previous: the last crosswalk. registry: every id ever issued."""
     now = now or datetime.now()
@@ -73,7 +77,7 @@ def assign(records: pd.DataFrame, previous: pd.DataFrame, registry: pd.DataFrame
                   .set_index("cluster")["old_id"].to_dict())
     anchor_of = anchors.to_dict()
     for cluster in anchors.index.difference(pd.Index(list(cluster_id))):
-        customer_id = new_customer_id(anchor_of[cluster], taken)
+        customer_id = new_customer_id(anchor_of[cluster], taken, id_key)
         taken.add(customer_id)
         cluster_id[cluster] = customer_id
         new_rows.append(dict(customer_id=customer_id, created_at=now, created_run_id=run_id, status="active",

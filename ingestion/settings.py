@@ -17,6 +17,10 @@ class Settings:
     # DuckDB's memory_limit in each process that opens the warehouse (e.g. "8GB"): the Dagster process and dbt's
     # run on one machine, and unset each lets DuckDB take 80% of RAM
     duckdb_memory_limit: str | None = None
+    # where the published BI and restricted databases live (CRM_SERVING_DIR)
+    serving_dir: Path = Path("data/serving")
+    # optional PostgreSQL serving target (CRM_SERVING_POSTGRES_URL), e.g. postgresql://publisher@host/crm
+    serving_postgres_url: str | None = None
 
     @property
     def landing_dir(self) -> Path:
@@ -31,11 +35,27 @@ class Settings:
     def reports_dir(self) -> Path:
         return self.data_dir / "reports"
 
+    @property
+    def secrets_dir(self) -> Path:
+        """Keys the pipeline generates for itself (the pseudonymisation key); owner-only, never in the repository."""
+        return self.data_dir / "secrets"
+
+    @property
+    def bi_database(self) -> Path:
+        return self.serving_dir / "crm.duckdb"
+
+    @property
+    def restricted_database(self) -> Path:
+        return self.serving_dir / "crm_restricted.duckdb"
+
 
 def get_settings() -> Settings:
     data_dir = Path(os.environ.get("CRM_DATA_DIR", REPO_ROOT / "data")).resolve()
     warehouse = Path(os.environ.get("CRM_WAREHOUSE", data_dir / "warehouse" / "crm.duckdb")).resolve()
     # First day a landing partition may exist; CDNOW (1997) sets it earlier.
     start_date = os.environ.get("CRM_START_DATE", "2024-01-01")
+    serving = os.environ.get("CRM_SERVING_DIR")
     return Settings(data_dir=data_dir, warehouse_path=warehouse, start_date=start_date,
-                    duckdb_memory_limit=os.environ.get("CRM_DUCKDB_MEMORY_LIMIT") or None)
+                    duckdb_memory_limit=os.environ.get("CRM_DUCKDB_MEMORY_LIMIT") or None,
+                    serving_dir=Path(serving).resolve() if serving else data_dir / "serving",
+                    serving_postgres_url=os.environ.get("CRM_SERVING_POSTGRES_URL") or None)

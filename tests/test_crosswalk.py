@@ -20,7 +20,7 @@ def records(clusters: dict[str, int]) -> pd.DataFrame:
 def run(clusters, previous=None, now=T0, run_id="r"):
     previous = previous or (pd.DataFrame(columns=["source", "source_record_id", "customer_id"]),
                             pd.DataFrame(columns=REGISTRY_COLUMNS))
-    return assign(records(clusters), previous[0], previous[1], run_id, now)
+    return assign(records(clusters), previous[0], previous[1], run_id, id_key=b"test-key", now=now)
 
 
 def ids(assignment) -> dict[str, str]:

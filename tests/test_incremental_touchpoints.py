@@ -30,7 +30,7 @@ def built(tmp_path_factory):
         con = duckdb.connect(str(path))
         records = con.execute(f"SELECT {', '.join(RECORD_COLUMNS)} FROM intermediate.int_customer_records").df()
         resolution = resolve(records)
-        assignment = assign(resolution.records, *read_previous(con), "touchpoints-test")
+        assignment = assign(resolution.records, *read_previous(con), "touchpoints-test", id_key=b"test-key")
         write(con, assignment, edge_table(resolution, assignment.crosswalk))
         con.close()
         run_dbt("run", "--select", "int_touchpoints", "fct_touchpoints", "--quiet")

@@ -146,7 +146,7 @@ def warehouse(tmp_path_factory):
         records = con.execute(f"SELECT {', '.join(RECORD_COLUMNS)} FROM intermediate.int_customer_records "
                               "ORDER BY source, source_record_id").df()
         resolution = resolve(records)
-        assignment = assign(resolution.records, *read_previous(con), "kpi-test")
+        assignment = assign(resolution.records, *read_previous(con), "kpi-test", id_key=b"test-key")
         write(con, assignment, edge_table(resolution, assignment.crosswalk))
         con.close()
         run_dbt("build", "--exclude", "staging", "int_customer_records", "tag:after_clv", "--quiet")

@@ -7,7 +7,9 @@ from dagster_duckdb import DuckDBResource
 from identity.crosswalk import assign
 from identity.resolver import RECORD_COLUMNS, resolve
 from identity.store import edge_table, read_previous, write
+from ingestion.settings import get_settings
 from orchestration.defs.resources import DUCKDB_POOL
+from serving.keys import pii_key
 
 CUSTOMER_RECORDS = dg.AssetKey(["intermediate", "int_customer_records"])
 CROSSWALK = dg.AssetKey(["identity", "customer_crosswalk"])
@@ -22,7 +24,8 @@ def customer_crosswalk(context: dg.AssetExecutionContext, duckdb: DuckDBResource
                               "ORDER BY source, source_record_id").df()
         previous, registry = read_previous(con)
         resolution = resolve(records)
-        assignment = assign(resolution.records, previous, registry, context.run_id)
+        assignment = assign(resolution.records, previous, registry, context.run_id,
+                            id_key=pii_key(get_settings().secrets_dir))
         write(con, assignment, edge_table(resolution, assignment.crosswalk))
     rules = resolution.edges["rule"].value_counts().to_dict()
     changes = assignment.changes["change"].value_counts().to_dict()

@@ -1,0 +1,71 @@
+"""The `meta` schema of every publication: what it is, where it came from, how fresh and how big."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from serving.policy import ColumnRule
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One publish: its id is shared by the BI and the restricted database (and PostgreSQL) it produced."""
+
+    generation_id: str
+    published_at: datetime
+    run_id: str
+    models_version: str
+
+
+def models_version(manifest_path: Path, project_version: str) -> str:
+    """The dbt project's version plus a digest of every model's and seed's SQL checksum: two publications with
+    the same value were built by the same models."""
+    nodes = json.loads(manifest_path.read_text())["nodes"].values()
+    checksums = sorted(f"{n['unique_id']}={n['checksum']['checksum']}" for n in nodes
+                       if n["resource_type"] in ("model", "seed", "snapshot"))
+    return f"{project_version}+{hashlib.sha256(chr(10).join(checksums).encode()).hexdigest()[:12]}"
+
+
+FEEDS_SQL = """
+WITH latest AS (  -- one reconciliation row per feed and landing day: the last run's
+    SELECT * FROM audit.load_reconciliation
+    QUALIFY row_number() OVER (PARTITION BY feed, load_date ORDER BY reconciled_at DESC) = 1
+),
+loaded AS (
+    SELECT feed, max(load_date) AS last_landing_day, max(loaded_at) AS last_loaded_at
+    FROM audit.load_manifest WHERE status = 'loaded' GROUP BY feed
+)
+SELECT latest.feed, loaded.last_landing_day, loaded.last_loaded_at,
+       sum(latest.files_loaded)::BIGINT AS files_loaded, sum(latest.rows_read)::BIGINT AS rows_read,
+       sum(latest.rows_passed)::BIGINT AS rows_passed, sum(latest.rows_quarantined)::BIGINT AS rows_quarantined,
+       sum(latest.redeliveries_removed)::BIGINT AS redeliveries_removed
+FROM latest LEFT JOIN loaded USING (feed)
+GROUP BY ALL ORDER BY latest.feed
+"""
+
+
+def write_meta(con: duckdb.DuckDBPyConnection, catalog: str, generation: Generation, kind: str,
+               row_counts: dict[str, int], columns: list[tuple[str, ColumnRule]]) -> None:
+    """Into the attached publication `catalog`, from the build database `con` is connected to."""
+    con.execute(f"CREATE SCHEMA {catalog}.meta")
+    con.execute(f"""CREATE TABLE {catalog}.meta.publication AS SELECT
+        ?::VARCHAR AS generation_id, ?::TIMESTAMP AS published_at, ?::VARCHAR AS run_id,
+        ?::VARCHAR AS models_version, ?::VARCHAR AS kind""",
+                [generation.generation_id, generation.published_at, generation.run_id, generation.models_version,
+                 kind])
+    con.execute(f"CREATE TABLE {catalog}.meta.feeds AS {FEEDS_SQL}")
+    con.execute(f"CREATE TABLE {catalog}.meta.tables (schema_name VARCHAR, table_name VARCHAR, row_count BIGINT)")
+    con.executemany(f"INSERT INTO {catalog}.meta.tables VALUES (?, ?, ?)",
+                    [(*table.split("."), rows) for table, rows in sorted(row_counts.items())])
+    con.execute(f"""CREATE TABLE {catalog}.meta.columns (schema_name VARCHAR, table_name VARCHAR,
+        column_name VARCHAR, source_column VARCHAR, pii VARCHAR, treatment VARCHAR)""")
+    con.executemany(f"INSERT INTO {catalog}.meta.columns VALUES (?, ?, ?, ?, ?, ?)", [
+        (*table.split("."), rule.published_name if kind == "bi" else rule.column, rule.column, rule.pii,
+         rule.treatment if kind == "bi" else "kept")
+        for table, rule in columns])

@@ -1,0 +1,150 @@
+"""Publish the marts from the private build database into the serving databases, atomically.
+
+Each database is written into a temporary file beside its published name, checkpointed and closed, then moved
+over that name with os.replace. A reader that has the old file open keeps answering from it (its inode lives
+on until it closes); a new connection opens the new file. The published files are never opened for writing,
+so a BI tool holding one open never blocks the pipeline, and the pipeline never blocks it.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from serving.meta import Generation, write_meta
+from serving.policy import PiiPolicy
+from serving.pseudonym import install_pseudonym_macro
+
+# Schemas a BI tool may read (every later BI schema joins this list); staging, raw, quarantine, identity and
+# audit stay in the build database.
+PUBLISHED_SCHEMAS = ("core", "rfm", "kpi", "clv", "reference")
+BI_MODE, RESTRICTED_MODE = 0o644, 0o600
+
+
+@dataclass(frozen=True)
+class TablePlan:
+    table: str  # schema.name
+    columns: list[tuple[str, str]]  # (name, DuckDB type) in the build database
+
+    def select(self, kind: str, policy: PiiPolicy) -> str:
+        if kind == "restricted":
+            return ", ".join(f'"{name}"' for name, _ in self.columns)
+        published = []
+        for name, data_type in self.columns:
+            rule = policy.rule(self.table, name)
+            expression = rule.bi_expression(data_type)
+            if expression is not None:
+                published.append(f'{expression} AS "{rule.published_name}"')
+        return ", ".join(published)
+
+
+@dataclass
+class PublishedDatabase:
+    path: Path
+    kind: str
+    size_bytes: int
+    row_counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Publication:
+    generation: Generation
+    source_rows: dict[str, int]  # rows of each published table in the build database, when it was read
+    restricted: PublishedDatabase
+    bi: PublishedDatabase
+
+
+def plan_tables(con: duckdb.DuckDBPyConnection) -> list[TablePlan]:
+    """Every table and view of the published schemas in the build database, with its columns in order."""
+    rows = con.execute("""
+        SELECT table_schema || '.' || table_name, column_name, data_type FROM information_schema.columns
+        WHERE table_catalog = current_database() AND table_schema IN ?
+        ORDER BY table_schema, table_name, ordinal_position""", [list(PUBLISHED_SCHEMAS)]).fetchall()
+    tables: dict[str, list[tuple[str, str]]] = {}
+    for table, column, data_type in rows:
+        tables.setdefault(table, []).append((column, data_type))
+    return [TablePlan(table, columns) for table, columns in tables.items()]
+
+
+def _build(con: duckdb.DuckDBPyConnection, target: Path, kind: str, plans: list[TablePlan], policy: PiiPolicy,
+           generation: Generation) -> PublishedDatabase:
+    draft = target.with_name(f".{target.name}.{generation.generation_id}.tmp")
+    catalog = f"publication_{kind}"
+    con.execute(f"ATTACH '{draft}' AS {catalog}")
+    try:
+        row_counts = {}
+        for schema in sorted({plan.table.split(".")[0] for plan in plans}):
+            con.execute(f"CREATE SCHEMA {catalog}.{schema}")
+        for plan in plans:
+            con.execute(f"CREATE TABLE {catalog}.{plan.table} AS SELECT {plan.select(kind, policy)} FROM {plan.table}")
+            row_counts[plan.table] = con.execute(f"SELECT count(*) FROM {catalog}.{plan.table}").fetchone()[0]
+        columns = [(plan.table, policy.rule(plan.table, name)) for plan in plans for name, _ in plan.columns]
+        write_meta(con, catalog, generation, kind, row_counts, columns)
+        con.execute(f"CHECKPOINT {catalog}")
+    except BaseException:
+        con.execute(f"DETACH {catalog}")
+        draft.unlink(missing_ok=True)
+        draft.with_name(draft.name + ".wal").unlink(missing_ok=True)
+        raise
+    con.execute(f"DETACH {catalog}")
+    os.chmod(draft, BI_MODE if kind == "bi" else RESTRICTED_MODE)
+    os.replace(draft, target)
+    _sync_directory(target.parent)
+    return PublishedDatabase(target, kind, target.stat().st_size, row_counts)
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the rename itself durable: a crash right after os.replace must not bring the old name back."""
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _remove_stale_drafts(directory: Path) -> None:
+    """Drafts a crashed publish left behind (the single duckdb pool slot means none is being written now)."""
+    for draft in directory.glob(".*.tmp*"):
+        draft.unlink(missing_ok=True)
+
+
+def publish(con: duckdb.DuckDBPyConnection, bi_path: Path, restricted_path: Path, policy: PiiPolicy, key: bytes,
+            generation: Generation) -> Publication:
+    """Publish from the build database `con` is connected to: the restricted database first, so that the BI
+    database, which more people read, never announces a generation the restricted one does not have yet."""
+    plans = plan_tables(con)
+    for plan in plans:
+        policy.check_declared(plan.table, [name for name, _ in plan.columns])
+    install_pseudonym_macro(con, key)
+    for path in {bi_path.parent, restricted_path.parent}:
+        path.mkdir(parents=True, exist_ok=True)
+        _remove_stale_drafts(path)
+    # No other writer can change the build database meanwhile: this process holds its file, and every asset
+    # that writes it waits for the duckdb pool's one slot.
+    source_rows = {plan.table: con.execute(f"SELECT count(*) FROM {plan.table}").fetchone()[0] for plan in plans}
+    restricted = _build(con, restricted_path, "restricted", plans, policy, generation)
+    bi = _build(con, bi_path, "bi", plans, policy, generation)
+    return Publication(generation, source_rows, restricted, bi)
+
+
+def count_mismatches(database: Path, expected: dict[str, int]) -> dict[str, dict[str, int | None]]:
+    """Tables of a published file whose rows, counted or as its meta.tables says, differ from `expected`."""
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        listed = {f"{s}.{t}": n for s, t, n in con.execute(
+            "SELECT schema_name, table_name, row_count FROM meta.tables").fetchall()}
+        counted = {table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in listed}
+    finally:
+        con.close()
+    return {table: {"expected": expected.get(table), "meta": listed.get(table), "counted": counted.get(table)}
+            for table in sorted(set(expected) | set(listed))
+            if not expected.get(table) == listed.get(table) == counted.get(table)}
+
+
+def new_generation(run_id: str, models_version: str) -> Generation:
+    return Generation(uuid.uuid4().hex[:16], datetime.now(), run_id, models_version)
