@@ -35,6 +35,7 @@ TRANSFORM_STAGES = {  # Dagster step -> stage name
     "dbt_marts": "dbt marts",
     "clv__customer_clv": "CLV",
     "dbt_after_clv": "dbt after CLV",
+    "publish_serving_databases": "publish (BI + restricted)",
 }
 
 
@@ -127,6 +128,12 @@ def run_pipeline(scale: int, root: Path, days: int = DAYS, seed: int = 42) -> di
     incremental_transform = _run("transform_job")
     again_steps = incremental_transform["step_seconds"]
     records = generator_records(root / "warehouse" / "crm.duckdb", root / "truth")
+    serving = root / "serving"
+    publish = {"full_seconds": round(steps.get("publish_serving_databases", 0.0), 2),
+               "one_day_seconds": round(again_steps.get("publish_serving_databases", 0.0), 2),
+               "bi_mib": round((serving / "crm.duckdb").stat().st_size / 2**20, 1),
+               "restricted_mib": round((serving / "crm_restricted.duckdb").stat().st_size / 2**20, 1),
+               "build_mib": round((root / "warehouse" / "crm.duckdb").stat().st_size / 2**20, 1)}
     table = [{"stage": "generate", "seconds": stages["generate"].seconds, "peak_rss_mib": stages["generate"].peak_rss_mib,
               "rows": rows}]
     ingest_m = stages["ingest (load + validate)"]
@@ -147,6 +154,7 @@ def run_pipeline(scale: int, root: Path, days: int = DAYS, seed: int = 42) -> di
         "scale": scale, "days": days, "rows": rows, "customer_records": len(records), "stages": table,
         "pipeline_seconds": round(ingest_m.seconds + transform.seconds, 2),
         "ingest_seconds": round(ingest_m.seconds, 2),
+        "publish": publish,
         "incremental": {"one_day_ingest_seconds": round(incremental_ingest["run"].seconds, 2),
                         "transform_seconds": round(incremental_transform["run"].seconds, 2),
                         "total_seconds": round(incremental_ingest["run"].seconds + incremental_transform["run"].seconds,

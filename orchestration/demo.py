@@ -67,10 +67,12 @@ def main(argv: list[str] | None = None) -> None:
         print(f"generated {sum(counts.values()):,} rows for {args.customers:,} customers over {args.days} days "
               f"in {time.perf_counter() - started:.1f}s")
     first, last = materialise_everything(dg.DagsterInstance.get())
-    print("\n".join(scorecard_lines(settings.warehouse_path)))
+    print("\n".join(scorecard_lines(settings.bi_database)))
     print(f"\nquality report: {settings.reports_dir / f'quality_{first}_{last}.html'}")
-    print(f"\nwarehouse: {settings.warehouse_path}")
-    print(f"  open it:  duckdb -readonly {settings.warehouse_path}   (or any BI tool with a DuckDB driver)")
+    print(f"\nBI database (personal data pseudonymised, for BI tools): {settings.bi_database}")
+    print(f"  open it:  .venv/bin/duckdb -readonly {settings.bi_database}")
+    print(f"restricted database (full personal data, owner only):  {settings.restricted_database}")
+    print(f"build database (the pipeline's own; BI tools stay out): {settings.warehouse_path}")
     print("  browse:   make dev   (Dagster UI with these runs, checks and lineage)")
     print(f"done in {time.perf_counter() - started:.0f}s")
 

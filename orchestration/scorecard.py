@@ -1,4 +1,4 @@
-"""The headline numbers `make demo` prints, read from the warehouse (read-only)."""
+"""The headline numbers `make demo` prints, read from the published BI database, as a BI tool reads them."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ def _fmt(value, template: str) -> str:
     return "-" if value is None or value != value else template.format(value)
 
 
-def scorecard_lines(warehouse: Path) -> list[str]:
-    con = connect(warehouse, read_only=True)
+def scorecard_lines(bi_database: Path) -> list[str]:
+    con = connect(bi_database, read_only=True)
     try:
         months = con.execute(f"SELECT month, {', '.join(c for c, _, _ in SCORECARD)} FROM kpi.kpi_scorecard "
                              "ORDER BY month DESC LIMIT 3").fetchall()[::-1]
@@ -32,8 +32,8 @@ def scorecard_lines(warehouse: Path) -> list[str]:
                                "FROM rfm.rfm_segment_summary ORDER BY revenue DESC").fetchall()
         backtest = con.execute("SELECT predicted_purchases, actual_purchases, holdout_days FROM clv.backtest "
                                "WHERE \"group\" = 'all'").fetchone()
-        feeds = con.execute("SELECT feed, sum(rows_read), sum(rows_quarantined), sum(redeliveries_removed) "
-                            "FROM audit.load_reconciliation GROUP BY feed ORDER BY feed").fetchall()
+        feeds = con.execute("SELECT feed, rows_read, rows_quarantined, redeliveries_removed FROM meta.feeds "
+                            "ORDER BY feed").fetchall()
     finally:
         con.close()
     header = f"  {'':<26}" + "".join(f"{str(m[0])[:7]:>14}" for m in months)

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import yaml
 
 from serving.policy import ColumnRule
 
@@ -23,13 +24,14 @@ class Generation:
     models_version: str
 
 
-def models_version(manifest_path: Path, project_version: str) -> str:
+def models_version(manifest_path: Path) -> str:
     """The dbt project's version plus a digest of every model's and seed's SQL checksum: two publications with
-    the same value were built by the same models."""
+    the same value were built by the same models. The manifest sits in the project's target/ folder."""
     nodes = json.loads(manifest_path.read_text())["nodes"].values()
+    project = yaml.safe_load((manifest_path.parent.parent / "dbt_project.yml").read_text())
     checksums = sorted(f"{n['unique_id']}={n['checksum']['checksum']}" for n in nodes
                        if n["resource_type"] in ("model", "seed", "snapshot"))
-    return f"{project_version}+{hashlib.sha256(chr(10).join(checksums).encode()).hexdigest()[:12]}"
+    return f"{project['version']}+{hashlib.sha256(chr(10).join(checksums).encode()).hexdigest()[:12]}"
 
 
 FEEDS_SQL = """

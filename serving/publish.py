@@ -1,7 +1,7 @@
 """Publish the marts from the private build database into the serving databases, atomically.
 
-Each database is written into a temporary file beside its published name, checkpointed and closed, then moved
-over that name with os.replace. A reader that has the old file open keeps answering from it (its inode lives
+Each database is written into a temporary file beside its published name (in an owner-only folder),
+checkpointed, closed and read back, then moved over that name with os.replace. A reader that has the old file open keeps answering from it (its inode lives
 on until it closes); a new connection opens the new file. The published files are never opened for writing,
 so a BI tool holding one open never blocks the pipeline, and the pipeline never blocks it.
 """
@@ -16,8 +16,10 @@ from pathlib import Path
 
 import duckdb
 
-from serving.meta import Generation, write_meta
-from serving.policy import PiiPolicy
+from ingestion.settings import Settings
+from serving.keys import pii_key
+from serving.meta import Generation, models_version, write_meta
+from serving.policy import PiiPolicy, load_policy
 from serving.pseudonym import install_pseudonym_macro
 
 # Schemas a BI tool may read (every later BI schema joins this list); staging, raw, quarantine, identity and
@@ -71,9 +73,13 @@ def plan_tables(con: duckdb.DuckDBPyConnection) -> list[TablePlan]:
     return [TablePlan(table, columns) for table, columns in tables.items()]
 
 
+class PublishError(RuntimeError):
+    pass
+
+
 def _build(con: duckdb.DuckDBPyConnection, target: Path, kind: str, plans: list[TablePlan], policy: PiiPolicy,
-           generation: Generation) -> PublishedDatabase:
-    draft = target.with_name(f".{target.name}.{generation.generation_id}.tmp")
+           generation: Generation, source_rows: dict[str, int]) -> PublishedDatabase:
+    draft = _drafts(target.parent) / f"{target.name}.{generation.generation_id}.tmp"
     catalog = f"publication_{kind}"
     con.execute(f"ATTACH '{draft}' AS {catalog}")
     try:
@@ -86,12 +92,17 @@ def _build(con: duckdb.DuckDBPyConnection, target: Path, kind: str, plans: list[
         columns = [(plan.table, policy.rule(plan.table, name)) for plan in plans for name, _ in plan.columns]
         write_meta(con, catalog, generation, kind, row_counts, columns)
         con.execute(f"CHECKPOINT {catalog}")
-    except BaseException:
         con.execute(f"DETACH {catalog}")
+        # the closed draft, read back as a reader will: a copy that lost rows is never published
+        mismatched = count_mismatches(draft, source_rows)
+        if mismatched:
+            raise PublishError(f"{kind} draft does not hold the build database's rows: {mismatched}")
+    except BaseException:
+        if catalog in {row[0] for row in con.execute("SELECT database_name FROM duckdb_databases()").fetchall()}:
+            con.execute(f"DETACH {catalog}")
         draft.unlink(missing_ok=True)
         draft.with_name(draft.name + ".wal").unlink(missing_ok=True)
         raise
-    con.execute(f"DETACH {catalog}")
     os.chmod(draft, BI_MODE if kind == "bi" else RESTRICTED_MODE)
     os.replace(draft, target)
     _sync_directory(target.parent)
@@ -107,9 +118,19 @@ def _sync_directory(directory: Path) -> None:
         os.close(descriptor)
 
 
+def _drafts(directory: Path) -> Path:
+    """Drafts are written in an owner-only folder beside the published files (the same file system, so the
+    rename is atomic): DuckDB creates files with the umask's mode, and a restricted draft must never be
+    readable by others, not even before its chmod."""
+    drafts = directory / ".drafts"
+    drafts.mkdir(mode=0o700, exist_ok=True)
+    os.chmod(drafts, 0o700)
+    return drafts
+
+
 def _remove_stale_drafts(directory: Path) -> None:
     """Drafts a crashed publish left behind (the single duckdb pool slot means none is being written now)."""
-    for draft in directory.glob(".*.tmp*"):
+    for draft in _drafts(directory).iterdir():
         draft.unlink(missing_ok=True)
 
 
@@ -127,18 +148,21 @@ def publish(con: duckdb.DuckDBPyConnection, bi_path: Path, restricted_path: Path
     # No other writer can change the build database meanwhile: this process holds its file, and every asset
     # that writes it waits for the duckdb pool's one slot.
     source_rows = {plan.table: con.execute(f"SELECT count(*) FROM {plan.table}").fetchone()[0] for plan in plans}
-    restricted = _build(con, restricted_path, "restricted", plans, policy, generation)
-    bi = _build(con, bi_path, "bi", plans, policy, generation)
+    restricted = _build(con, restricted_path, "restricted", plans, policy, generation, source_rows)
+    bi = _build(con, bi_path, "bi", plans, policy, generation, source_rows)
     return Publication(generation, source_rows, restricted, bi)
 
 
 def count_mismatches(database: Path, expected: dict[str, int]) -> dict[str, dict[str, int | None]]:
-    """Tables of a published file whose rows, counted or as its meta.tables says, differ from `expected`."""
-    con = duckdb.connect(str(database), read_only=True)
+    """Tables of a published file whose rows, counted or as its meta.tables says, differ from `expected`.
+    Attached to a fresh in-memory database: `duckdb.connect(path)` would return the database this process may
+    already hold at that path, i.e. an older publication."""
+    con = duckdb.connect()
     try:
+        con.execute(f"ATTACH '{database}' AS published (READ_ONLY)")
         listed = {f"{s}.{t}": n for s, t, n in con.execute(
-            "SELECT schema_name, table_name, row_count FROM meta.tables").fetchall()}
-        counted = {table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in listed}
+            "SELECT schema_name, table_name, row_count FROM published.meta.tables").fetchall()}
+        counted = {table: con.execute(f"SELECT count(*) FROM published.{table}").fetchone()[0] for table in listed}
     finally:
         con.close()
     return {table: {"expected": expected.get(table), "meta": listed.get(table), "counted": counted.get(table)}
@@ -146,5 +170,8 @@ def count_mismatches(database: Path, expected: dict[str, int]) -> dict[str, dict
             if not expected.get(table) == listed.get(table) == counted.get(table)}
 
 
-def new_generation(run_id: str, models_version: str) -> Generation:
-    return Generation(uuid.uuid4().hex[:16], datetime.now(), run_id, models_version)
+def publish_build(con: duckdb.DuckDBPyConnection, settings: Settings, manifest_path: Path, run_id: str) -> Publication:
+    """Publish with the settings' paths and key, the PII policy and the models' version of the dbt manifest."""
+    generation = Generation(uuid.uuid4().hex[:16], datetime.now(), run_id, models_version(manifest_path))
+    return publish(con, settings.bi_database, settings.restricted_database, load_policy(manifest_path),
+                   pii_key(settings.secrets_dir), generation)

@@ -5,7 +5,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from dataclasses import dataclass
+
 import dagster as dg
+import duckdb
+import pandas as pd
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -42,3 +46,49 @@ def run_ingest(defs: dg.Definitions, instance: dg.DagsterInstance, first: str, l
 
 def run_transform(defs: dg.Definitions, instance: dg.DagsterInstance):
     return defs.resolve_job_def("transform_job").execute_in_process(instance=instance)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server of the tests' own, started on a free loopback port and stopped at the end."""
+    from postgres_server import start_postgres
+
+    server = start_postgres()
+    yield server
+    server.stop()
+
+
+@dataclass
+class Pipeline:
+    defs: dg.Definitions
+    instance: dg.DagsterInstance
+    written: dict[str, int]  # rows the generator wrote per feed
+    settings: object
+    clients: object  # serving_clients.Observation: what BI clients saw while the last day was loaded
+
+
+@pytest.fixture(scope="session")
+def pipeline(isolated_data, postgres_server) -> Pipeline:
+    """One generated month through Dagster, publishing to DuckDB and PostgreSQL: every day but the last, then
+    the last day while a BI connection is held open on the published database and a second process polls it."""
+    from ingestion.generator import GeneratorConfig, generate
+    from ingestion.settings import get_settings
+    from orchestration.definitions import build_definitions
+    from serving_clients import HeldClients
+
+    os.environ["CRM_SERVING_POSTGRES_URL"] = postgres_server.url()
+    settings = get_settings()
+    config = GeneratorConfig(customers=400, days=30, seed=7, end_date=pd.Timestamp(LAST_DAY).date())
+    written = generate(config, settings.landing_dir, settings.truth_dir)
+    defs = build_definitions()  # under this session's settings (the module's `defs` holds whichever came first)
+    instance = dg.DagsterInstance.ephemeral()
+    day_before = (pd.Timestamp(LAST_DAY) - pd.Timedelta(days=1)).date().isoformat()
+    assert run_ingest(defs, instance, FIRST_DAY, day_before).success
+    assert run_transform(defs, instance).success
+    con = duckdb.connect(str(settings.warehouse_path))  # keep the ids as they were, to compare after the last day
+    con.execute("CREATE TABLE before_last_day AS SELECT * FROM identity.customer_crosswalk")
+    con.close()
+    with HeldClients(settings.bi_database, isolated_data) as clients:
+        assert run_ingest(defs, instance, LAST_DAY, LAST_DAY).success
+        assert run_transform(defs, instance).success
+    return Pipeline(defs, instance, written, settings, clients)

@@ -7,10 +7,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from conftest import FIRST_DAY, LAST_DAY, run_ingest, run_transform
+from conftest import run_ingest, run_transform
 from ingestion.contracts import load_contracts
-from ingestion.generator import GeneratorConfig, generate
-from ingestion.settings import get_settings
 
 MART_TABLES = ["core.dim_customers", "core.fct_orders", "rfm.customer_rfm", "kpi.kpi_customers_monthly",
                "kpi.kpi_capture_rate_daily", "identity.customer_crosswalk"]
@@ -25,26 +23,6 @@ def table_digest(con, table: str) -> str:
     return hashlib.sha256("\n".join(rows).encode()).hexdigest()
 
 
-@pytest.fixture(scope="module")
-def pipeline():
-    settings = get_settings()
-    config = GeneratorConfig(customers=400, days=30, seed=7, end_date=pd.Timestamp(LAST_DAY).date())
-    written = generate(config, settings.landing_dir, settings.truth_dir)
-    from orchestration.definitions import build_definitions
-
-    defs = build_definitions()  # under this session's settings (the module's `defs` holds whichever came first)
-    instance = dg.DagsterInstance.ephemeral()
-    day_before = (pd.Timestamp(LAST_DAY) - pd.Timedelta(days=1)).date().isoformat()
-    assert run_ingest(defs, instance, FIRST_DAY, day_before).success
-    assert run_transform(defs, instance).success
-    con = duckdb.connect(str(settings.warehouse_path))  # keep the ids as they were, to compare after the last day
-    con.execute("CREATE TABLE before_last_day AS SELECT * FROM identity.customer_crosswalk")
-    con.close()
-    assert run_ingest(defs, instance, LAST_DAY, LAST_DAY).success
-    assert run_transform(defs, instance).success
-    return defs, instance, written, settings
-
-
 def query(settings, sql: str):
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
@@ -54,7 +32,7 @@ def query(settings, sql: str):
 
 
 def test_every_row_written_is_read_or_in_a_skipped_duplicate_file(pipeline):
-    _, _, written, settings = pipeline
+    written, settings = pipeline.written, pipeline.settings
     for feed in load_contracts():
         (read,), = query(settings, f"SELECT coalesce(sum(rows_read), 0) FROM audit.load_manifest WHERE feed = '{feed}'")
         duplicates = query(settings, f"SELECT count(*) FROM audit.load_manifest WHERE feed = '{feed}' AND status = 'duplicate'")[0][0]
@@ -63,7 +41,7 @@ def test_every_row_written_is_read_or_in_a_skipped_duplicate_file(pipeline):
 
 
 def test_rows_read_equal_passed_plus_quarantined_for_every_feed_and_day(pipeline):
-    _, _, _, settings = pipeline
+    settings = pipeline.settings
     rows = query(settings, "SELECT feed, load_date, rows_read, rows_passed, rows_quarantined, balanced "
                            "FROM audit.load_reconciliation")
     assert {r[0] for r in rows} == set(load_contracts())
@@ -74,7 +52,7 @@ def test_rows_read_equal_passed_plus_quarantined_for_every_feed_and_day(pipeline
 
 
 def test_quarantine_names_feed_file_row_and_rule(pipeline):
-    _, _, _, settings = pipeline
+    settings = pipeline.settings
     union = " UNION ALL ".join(f"SELECT feed, _source_file, _row_number, rule, message FROM quarantine.{feed}"
                                for feed in load_contracts())
     rows = query(settings, union)
@@ -85,7 +63,7 @@ def test_quarantine_names_feed_file_row_and_rule(pipeline):
 
 
 def test_marts_reconcile_with_staging(pipeline):
-    _, _, _, settings = pipeline
+    settings = pipeline.settings
     (staged,), = query(settings, """
         SELECT (SELECT coalesce(sum(amount), 0) FROM staging.stg_pos_transactions WHERE status = 'completed')
              + (SELECT coalesce(sum(amount), 0) FROM staging.stg_ecommerce_orders WHERE status = 'completed')""")
@@ -102,7 +80,7 @@ def test_marts_reconcile_with_staging(pipeline):
 
 
 def test_single_view_counts(pipeline):
-    _, _, _, settings = pipeline
+    settings = pipeline.settings
     (customers, unique_ids), = query(settings, "SELECT count(*), count(DISTINCT customer_id) FROM core.dim_customers")
     assert customers == unique_ids > 0
     # every customer-bearing record is in exactly one customer
@@ -116,7 +94,7 @@ def test_single_view_counts(pipeline):
 
 
 def test_materialising_a_day_twice_changes_nothing(pipeline):
-    defs, instance, _, settings = pipeline
+    defs, instance, settings = pipeline.defs, pipeline.instance, pipeline.settings
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     raw_tables = [f"{schema}.{feed}" for feed in load_contracts() for schema in ("raw", "quarantine")]
     before = {t: table_digest(con, t) for t in raw_tables + MART_TABLES + ["audit.load_manifest"]}
@@ -134,7 +112,7 @@ def test_materialising_a_day_twice_changes_nothing(pipeline):
 def test_identity_quality_against_the_generator_truth(pipeline):
     from identity.evaluation import generator_records, pairwise_scores
 
-    _, _, _, settings = pipeline
+    settings = pipeline.settings
     records = generator_records(settings.warehouse_path, settings.truth_dir)
     crosswalk = pd.DataFrame(query(settings, "SELECT source, source_record_id, customer_id "
                                              "FROM identity.customer_crosswalk"),
@@ -146,7 +124,7 @@ def test_identity_quality_against_the_generator_truth(pipeline):
 
 
 def test_ids_survive_the_added_day(pipeline):
-    _, _, _, settings = pipeline
+    settings = pipeline.settings
     (kept, moved), = query(settings, """
         SELECT count(*) FILTER (WHERE b.customer_id = a.customer_id),
                count(*) FILTER (WHERE b.customer_id <> a.customer_id
@@ -159,7 +137,7 @@ def test_ids_survive_the_added_day(pipeline):
 def test_lineage_lists_the_records_and_the_edge_behind_each_join(pipeline):
     from identity.store import lineage
 
-    _, _, _, settings = pipeline
+    settings = pipeline.settings
     (customer_id, records), = query(settings, "SELECT customer_id, count(*) FROM identity.customer_crosswalk "
                                               "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1")
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -18,11 +19,19 @@ DUCKDB_POOL = "duckdb"
 
 
 class WarehouseResource(DuckDBResource):
-    """DuckDBResource that creates the warehouse folder on first use (a fresh clone has no data/ yet)."""
+    """DuckDBResource that creates the warehouse folder on first use (a fresh clone has no data/ yet) and closes
+    the connection when the asset fails too: DuckDBResource closes it only on success, and a failed step's
+    traceback would otherwise keep the build database open in the process (the next open with another
+    configuration is refused)."""
 
+    @contextmanager
     def get_connection(self):
         Path(self.database).parent.mkdir(parents=True, exist_ok=True)
-        return super().get_connection()
+        connection = super().get_connection().__enter__()
+        try:
+            yield connection
+        finally:
+            connection.close()
 
 
 def dbt_executable() -> str:

@@ -1,0 +1,36 @@
+"""The commands README shows, run as written from the repository root (on copies, so the checkout's data/
+stays untouched)."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import DBT_DIR
+
+BIN = Path(sys.executable).parent
+
+
+def test_duckdb_cli_reads_the_bi_database(pipeline):
+    done = subprocess.run([str(BIN / "duckdb"), "-readonly", str(pipeline.settings.bi_database),
+                           "select segment, count(*) from rfm.customer_rfm group by 1"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "Champions" in done.stdout and "Hibernating" in done.stdout
+
+
+def test_analysts_dbt_build_from_the_repository_root_finds_the_warehouse_without_settings(pipeline, tmp_path):
+    """`.venv/bin/dbt build --project-dir dbt_project --profiles-dir dbt_project` with no CRM_* variables: the
+    profile's default path resolves from the project (data/ beside it), not from where dbt was started."""
+    root = tmp_path / "checkout"
+    shutil.copytree(DBT_DIR, root / "dbt_project", ignore=shutil.ignore_patterns("target", "logs"))
+    (root / "data" / "warehouse").mkdir(parents=True)
+    warehouse = root / "data" / "warehouse" / "crm.duckdb"
+    shutil.copy(pipeline.settings.warehouse_path, warehouse)
+    built_before = warehouse.stat().st_mtime_ns
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
+    done = subprocess.run([str(BIN / "dbt"), "build", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project"],
+                          cwd=root, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "Completed successfully" in done.stdout
+    assert warehouse.stat().st_mtime_ns > built_before  # it built into data/ beside the project
