@@ -104,6 +104,15 @@ def markdown(results: dict) -> str:
                         + [["peak RSS MiB", *[next(s["peak_rss_mib"] for s in g["stages"] if s["stage"] == "total")
                                               for g in growth]],
                            ["landed rows", *[g["rows"] for g in growth]]])
+        published = [g for g in growth if "publish" in g]
+        if published:
+            lines += ["", "Publish per scale:", ""]
+            lines += _table(["customers", "publish after full build s", "publish after the added day s",
+                             "share of that day's run", "BI MiB", "restricted MiB", "build MiB"],
+                            [[g["scale"], g["publish"]["full_seconds"], g["publish"]["one_day_seconds"],
+                              f"{g['publish']['one_day_seconds'] / g['incremental']['total_seconds']:.1%}",
+                              g["publish"]["bi_mib"], g["publish"]["restricted_mib"], g["publish"]["build_mib"]]
+                             for g in published])
         lines += ["", "Measured: " + ", ".join(f"{g['scale']:,} customers {g.get('measured_at', results['started_at'])}"
                                               for g in growth) + "."]
     lines += ["", "## Targets", ""]
