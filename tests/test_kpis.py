@@ -11,20 +11,14 @@ The people: Ann, Bob and Cat are CRM members with loyalty cards; Dan only shops 
 Service cases and survey responses are in February (and one survey in March); leads span January to March.
 """
 
-import json
 from datetime import date
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 import pytest
 
 from conftest import run_dbt
-from identity.crosswalk import assign
-from identity.resolver import RECORD_COLUMNS, resolve
-from identity.store import edge_table, read_previous, write
-from ingestion.contracts import load_contracts
-from ingestion.loader import FeedLoader
+from story import build_story_warehouse
 
 DAY = date(2026, 3, 31)  # everything lands in one delivery; the event times carry the story
 
@@ -117,39 +111,11 @@ FEEDS = {
 }
 
 
-def land(landing, con) -> None:
-    for feed, rows in FEEDS.items():
-        contract = load_contracts()[feed]
-        folder = landing / feed / f"date={DAY}"
-        folder.mkdir(parents=True)
-        frame = pd.DataFrame([{c: row.get(c) for c in contract.column_names} for row in rows]).astype("string")
-        if contract.format == "csv":
-            frame.to_csv(folder / f"{feed}.csv", index=False)
-        elif contract.format == "jsonl":
-            (folder / f"{feed}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-        else:
-            con.execute(f"COPY (SELECT * FROM frame) TO '{folder / f'{feed}.parquet'}' (FORMAT parquet)")
-        FeedLoader(con, contract, landing).load_day(DAY)
-
-
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
     root = tmp_path_factory.mktemp("kpis")
-    path = root / "kpis.duckdb"
-    con = duckdb.connect(str(path))
-    land(root / "landing", con)
-    con.close()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CRM_WAREHOUSE", str(path))
-        run_dbt("build", "--select", "staging", "int_customer_records", "--indirect-selection", "cautious", "--quiet")
-        con = duckdb.connect(str(path))
-        records = con.execute(f"SELECT {', '.join(RECORD_COLUMNS)} FROM intermediate.int_customer_records "
-                              "ORDER BY source, source_record_id").df()
-        resolution = resolve(records)
-        assignment = assign(resolution.records, *read_previous(con), "kpi-test", id_key=b"test-key")
-        write(con, assignment, edge_table(resolution, assignment.crosswalk))
-        con.close()
-        run_dbt("build", "--exclude", "staging", "int_customer_records", "tag:after_clv", "--quiet")
+        path = build_story_warehouse(root, FEEDS, DAY, patch)
         # the RFM summary as of an earlier reference date, compiled now: dbt cannot open the file once a reader has
         run_dbt("compile", "--select", "int_customer_rfm__summary", "--vars", "{rfm_reference_date: '2026-02-28'}",
                 "--target-path", str(root / "compiled"), "--quiet")
@@ -211,12 +177,14 @@ def test_cohort_retention_matrix(warehouse):
 def test_rfm_as_of_the_last_purchase_day(warehouse):
     assert rows(warehouse, """
         SELECT d.first_name, r.reference_date::VARCHAR, r.recency_days, r.frequency, r.monetary_total::DOUBLE,
-               r.monetary_mean::DOUBLE, r.r_score
+               r.monetary_mean::DOUBLE, r.r_score, r.f_score
         FROM rfm.customer_rfm r JOIN core.dim_customers d USING (customer_id) ORDER BY d.first_name""") == [
-        ("Ann", "2026-03-20", 38, 2, 170.0, 85.0, 1),
-        ("Bob", "2026-03-20", 0, 2, 40.0, 20.0, 4),
-        ("Cat", "2026-03-20", 19, 1, 80.0, 80.0, 2),
-        ("Dan", "2026-03-20", 15, 2, 115.0, 57.5, 3),
+        # score = 1 + floor(5 * (rank - 1) / 4); Ann, Bob and Dan tie on frequency 2 (rank 2), so all three get
+        # f_score 1 + floor(5 / 4) = 2: ties are never split by row order
+        ("Ann", "2026-03-20", 38, 2, 170.0, 85.0, 1, 2),
+        ("Bob", "2026-03-20", 0, 2, 40.0, 20.0, 4, 2),
+        ("Cat", "2026-03-20", 19, 1, 80.0, 80.0, 2, 1),
+        ("Dan", "2026-03-20", 15, 2, 115.0, 57.5, 3, 2),
     ]
     # the revenue of identified purchases is the RFM total
     assert rows(warehouse, "SELECT (SELECT sum(monetary_total) FROM rfm.customer_rfm)::DOUBLE, "
@@ -227,7 +195,7 @@ def test_rfm_as_of_the_last_purchase_day(warehouse):
 
 def test_rfm_summary_as_of_a_reference_date(warehouse):
     """var rfm_reference_date: only occasions up to that day count (Cat's first purchase comes after it)."""
-    compiled = next(Path(warehouse.execute("SELECT path FROM duckdb_databases() WHERE database_name = 'kpis'")
+    compiled = next(Path(warehouse.execute("SELECT path FROM duckdb_databases() WHERE database_name = 'story'")
                          .fetchone()[0]).parent.glob("compiled/**/int_customer_rfm__summary.sql"))
     warehouse.execute(f"CREATE OR REPLACE TEMP TABLE summary_feb AS {compiled.read_text()}")
     assert rows(warehouse, """

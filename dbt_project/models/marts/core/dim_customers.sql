@@ -45,16 +45,25 @@ records as (
     group by crosswalk.customer_id
 ),
 
-consent as (
-    select
-        crosswalk.customer_id,
-        first(contacts.email_opt_in order by contacts.updated_at desc) as email_opt_in,
-        first(contacts.sms_opt_in order by contacts.updated_at desc) as sms_opt_in,
-        min(contacts.signup_date) as signup_date
+signups as (
+    select crosswalk.customer_id, min(contacts.signup_date) as signup_date
     from {{ ref('stg_crm_contacts') }} as contacts
     inner join crosswalk
         on crosswalk.source = 'crm_contacts' and crosswalk.source_record_id = contacts.contact_id
     group by crosswalk.customer_id
+),
+
+consent as (
+    select
+        customer_id,
+        max(opted_in) filter (where channel = 'email') as email_opt_in,
+        max(source) filter (where channel = 'email') as email_consent_source,
+        max(stated_at) filter (where channel = 'email') as email_consent_at,
+        max(opted_in) filter (where channel = 'sms') as sms_opt_in,
+        max(source) filter (where channel = 'sms') as sms_consent_source,
+        max(stated_at) filter (where channel = 'sms') as sms_consent_at
+    from {{ ref('customer_consent') }}
+    group by customer_id
 ),
 
 activity as (
@@ -98,8 +107,12 @@ final as (
         golden.address_parts[3] as postcode,
         nullif(golden.address_parts[4], '') as country,
         consent.email_opt_in,
+        consent.email_consent_source,
+        consent.email_consent_at,
         consent.sms_opt_in,
-        consent.signup_date,
+        consent.sms_consent_source,
+        consent.sms_consent_at,
+        signups.signup_date,
         golden.first_name_source,
         golden.last_name_source,
         golden.email_source,
@@ -128,6 +141,7 @@ final as (
     from records
     left join golden using (customer_id)
     left join consent using (customer_id)
+    left join signups using (customer_id)
     left join activity using (customer_id)
     left join purchases using (customer_id)
 )

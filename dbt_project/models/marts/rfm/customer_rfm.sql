@@ -1,6 +1,6 @@
 {#- RFM scores and segments on int_customer_rfm__summary (recency = days since the last occasion, frequency =
-    occasions, monetary = mean net revenue per occasion, as of the reference date). Scores are ntile(5),
-    5 = best. -#}
+    occasions, monetary = mean net revenue per occasion, as of the reference date). Scores are quintiles,
+    5 = best, ties kept together (macros/rfm.sql). -#}
 
 with summary as (
     select * from {{ ref('int_customer_rfm__summary') }}

@@ -1,5 +1,5 @@
 {#- Monthly RFM snapshots: customer_rfm's definitions as of the last day of every month with purchases,
-    so a model can show how customers move between segments. Scores are ntile(5) within each snapshot. -#}
+    so a model can show how customers move between segments. Scores are quintiles within each snapshot. -#}
 
 with occasions as (
     select customer_id, order_date, sum(net_revenue) as revenue

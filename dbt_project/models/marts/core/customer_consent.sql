@@ -1,0 +1,18 @@
+{#- Consent per customer and channel: the latest statement from any source. At the same instant, a withdrawal
+    wins over a grant (the cautious reading of a conflict). A customer with no statement for a channel has no
+    row: unknown consent is unknown, never yes. -#}
+
+with statements as (
+    select * from {{ ref('int_consent__statements') }}
+),
+
+final as (
+    select customer_id, channel, opted_in, source, stated_at
+    from statements
+    qualify row_number() over (
+        partition by customer_id, channel
+        order by stated_at desc, opted_in asc, source
+    ) = 1
+)
+
+select * from final
