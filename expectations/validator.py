@@ -257,16 +257,25 @@ def _quarantine(con, contract: FeedContract, failures: pd.DataFrame, days: tuple
         return
     con.register("_failures", failures)
     feed = contract.feed
+    # The message travels into the HTML quality report and Dagster's logs: a personal value is shown by its
+    # length only. The value itself stays in offending_value, inside the build database.
+    pii = [c.name for c in contract.columns if c.pii] or [""]
     con.execute(
         f"""INSERT INTO quarantine.{feed}
-        SELECT '{feed}', r._source_file, r._row_number, r._load_date, f.rule, f.column_name,
-               json_extract_string(to_json(r), '$.' || f.column_name) AS offending_value,
-               '[{feed}] ' || r._source_file || ' row ' || r._row_number || ': rule ' || f.rule || ' failed on '
-                   || f.column_name || ' = ' || coalesce('''' || json_extract_string(to_json(r), '$.' || f.column_name) || '''', 'null'),
+        WITH failed AS (
+            SELECT f.rule, f.column_name, json_extract_string(to_json(r), '$.' || f.column_name) AS _value, r
+            FROM _failures f JOIN raw.{feed} r USING (_source_file, _row_number)
+            WHERE r._load_date BETWEEN ? AND ?
+        )
+        SELECT '{feed}', r._source_file, r._row_number, r._load_date, rule, column_name, _value,
+               '[{feed}] ' || r._source_file || ' row ' || r._row_number || ': rule ' || rule || ' failed on '
+                   || column_name || ' = ' || CASE
+                       WHEN _value IS NULL THEN 'null'
+                       WHEN list_contains(?, column_name) THEN '<personal data, ' || length(_value) || ' characters>'
+                       ELSE '''' || _value || '''' END,
                to_json(r)::VARCHAR, ?
-        FROM _failures f JOIN raw.{feed} r USING (_source_file, _row_number)
-        WHERE r._load_date BETWEEN ? AND ?""",
-        [now, days[0], days[1]],
+        FROM failed""",
+        [days[0], days[1], pii, now],
     )
     con.unregister("_failures")
 

@@ -7,6 +7,7 @@ import hmac
 import os
 import stat
 
+import dagster as dg
 import duckdb
 import pytest
 
@@ -168,3 +169,20 @@ def test_every_mart_column_named_like_a_contract_pii_column_is_declared():
     for table, columns in policy.rules.items():
         if table.split(".")[0] in ("core", "rfm", "kpi", "clv"):
             policy.check_declared(table, [c for c in columns if c in contract_pii_columns()])
+
+
+def test_quality_reports_and_dagster_events_hold_no_identifier(pipeline, identifiers):
+    """Quarantine messages show a personal value by its length only, so neither the HTML quality reports nor
+    the runs' events (metadata, logs, check results) carry one."""
+    emails, phones = identifiers["email"], {p for p in identifiers["phone"] if len(p) >= 8}
+    reports = list(pipeline.settings.reports_dir.glob("*.html"))
+    assert reports
+    for report in reports:
+        text = report.read_bytes()
+        assert b"<personal data," in text or b"quarantine" in text.lower()
+        assert occurrences(text, emails | phones) == set(), report.name
+    events = b"\n".join(dg.serialize_value(record.event_log_entry).encode()
+                        for run in pipeline.instance.get_runs()
+                        for record in pipeline.instance.get_records_for_run(run.run_id, limit=100_000).records)
+    assert len(events) > 100_000
+    assert occurrences(events, emails | phones) == set()
