@@ -1,14 +1,17 @@
 """Publish the marts from the private build database into the serving databases, atomically.
 
 Each database is written into a temporary file beside its published name (in an owner-only folder),
-checkpointed, closed and read back, then moved over that name with os.replace. A reader that has the old file open keeps answering from it (its inode lives
-on until it closes); a new connection opens the new file. The published files are never opened for writing,
-so a BI tool holding one open never blocks the pipeline, and the pipeline never blocks it.
+checkpointed, closed and read back, then moved over that name with os.replace (the restricted one starts
+from a copy of the BI draft and rewrites only the tables that hold personal data). A reader that has the old
+file open keeps answering from it (its inode lives on until it closes); a new connection opens the new file.
+The published files are never opened for writing, so a BI tool holding one open never blocks the pipeline,
+and the pipeline never blocks it.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +35,9 @@ BI_MODE, RESTRICTED_MODE = 0o644, 0o600
 class TablePlan:
     table: str  # schema.name
     columns: list[tuple[str, str]]  # (name, DuckDB type) in the build database
+
+    def holds_personal_data(self, policy: PiiPolicy) -> bool:
+        return any(policy.rule(self.table, name).pii for name, _ in self.columns)
 
     def select(self, kind: str, policy: PiiPolicy) -> str:
         if kind == "restricted":
@@ -77,36 +83,42 @@ class PublishError(RuntimeError):
     pass
 
 
-def _build(con: duckdb.DuckDBPyConnection, target: Path, kind: str, plans: list[TablePlan], policy: PiiPolicy,
-           generation: Generation, source_rows: dict[str, int]) -> PublishedDatabase:
-    draft = _drafts(target.parent) / f"{target.name}.{generation.generation_id}.tmp"
+def _write_draft(con: duckdb.DuckDBPyConnection, draft: Path, kind: str, plans: list[TablePlan],
+                 policy: PiiPolicy, generation: Generation, base: Path | None = None) -> dict[str, int]:
+    """Write one database into `draft` from the build database; return its rows per table. Given `base` (the
+    BI draft), start from a copy of it and write anew only the tables that hold personal data: the other
+    tables are the same in both databases, and copying a file costs a fraction of writing its tables. (Never
+    the other way round: a BI database copied from the restricted one would keep personal values in its free
+    blocks.)"""
+    if base is not None:
+        shutil.copyfile(base, draft)
     catalog = f"publication_{kind}"
     con.execute(f"ATTACH '{draft}' AS {catalog}")
     try:
+        if base is None:
+            for schema in sorted({plan.table.split(".")[0] for plan in plans}):
+                con.execute(f"CREATE SCHEMA {catalog}.{schema}")
+        else:
+            con.execute(f"DROP SCHEMA {catalog}.meta CASCADE")
         row_counts = {}
-        for schema in sorted({plan.table.split(".")[0] for plan in plans}):
-            con.execute(f"CREATE SCHEMA {catalog}.{schema}")
         for plan in plans:
-            con.execute(f"CREATE TABLE {catalog}.{plan.table} AS SELECT {plan.select(kind, policy)} FROM {plan.table}")
+            if base is None or plan.holds_personal_data(policy):
+                con.execute(f"CREATE OR REPLACE TABLE {catalog}.{plan.table} AS "
+                            f"SELECT {plan.select(kind, policy)} FROM {plan.table}")
             row_counts[plan.table] = con.execute(f"SELECT count(*) FROM {catalog}.{plan.table}").fetchone()[0]
         columns = [(plan.table, policy.rule(plan.table, name)) for plan in plans for name, _ in plan.columns]
         write_meta(con, catalog, generation, kind, row_counts, columns)
         con.execute(f"CHECKPOINT {catalog}")
+    finally:
         con.execute(f"DETACH {catalog}")
-        # the closed draft, read back as a reader will: a copy that lost rows is never published
-        mismatched = count_mismatches(draft, source_rows)
-        if mismatched:
-            raise PublishError(f"{kind} draft does not hold the build database's rows: {mismatched}")
-    except BaseException:
-        if catalog in {row[0] for row in con.execute("SELECT database_name FROM duckdb_databases()").fetchall()}:
-            con.execute(f"DETACH {catalog}")
-        draft.unlink(missing_ok=True)
-        draft.with_name(draft.name + ".wal").unlink(missing_ok=True)
-        raise
-    os.chmod(draft, BI_MODE if kind == "bi" else RESTRICTED_MODE)
+    return row_counts
+
+
+def _move_into_place(draft: Path, target: Path, mode: int) -> int:
+    os.chmod(draft, mode)
     os.replace(draft, target)
     _sync_directory(target.parent)
-    return PublishedDatabase(target, kind, target.stat().st_size, row_counts)
+    return target.stat().st_size
 
 
 def _sync_directory(directory: Path) -> None:
@@ -148,8 +160,25 @@ def publish(con: duckdb.DuckDBPyConnection, bi_path: Path, restricted_path: Path
     # No other writer can change the build database meanwhile: this process holds its file, and every asset
     # that writes it waits for the duckdb pool's one slot.
     source_rows = {plan.table: con.execute(f"SELECT count(*) FROM {plan.table}").fetchone()[0] for plan in plans}
-    restricted = _build(con, restricted_path, "restricted", plans, policy, generation, source_rows)
-    bi = _build(con, bi_path, "bi", plans, policy, generation, source_rows)
+    drafts = {kind: _drafts(path.parent) / f"{path.name}.{generation.generation_id}.tmp"
+              for kind, path in (("bi", bi_path), ("restricted", restricted_path))}
+    try:
+        rows = {"bi": _write_draft(con, drafts["bi"], "bi", plans, policy, generation)}
+        rows["restricted"] = _write_draft(con, drafts["restricted"], "restricted", plans, policy, generation,
+                                          base=drafts["bi"])
+        for kind, draft in drafts.items():  # read back as a reader will: a copy that lost rows is never published
+            mismatched = count_mismatches(draft, source_rows)
+            if mismatched:
+                raise PublishError(f"{kind} draft does not hold the build database's rows: {mismatched}")
+    except BaseException:
+        for draft in drafts.values():
+            draft.unlink(missing_ok=True)
+            draft.with_name(draft.name + ".wal").unlink(missing_ok=True)
+        raise
+    restricted = PublishedDatabase(restricted_path, "restricted",
+                                   _move_into_place(drafts["restricted"], restricted_path, RESTRICTED_MODE),
+                                   rows["restricted"])
+    bi = PublishedDatabase(bi_path, "bi", _move_into_place(drafts["bi"], bi_path, BI_MODE), rows["bi"])
     return Publication(generation, source_rows, restricted, bi)
 
 
