@@ -8,7 +8,8 @@ from conftest import run_dbt
 from identity.crosswalk import assign
 from identity.resolver import RECORD_COLUMNS, resolve
 from identity.store import edge_table, read_previous, write
-from test_kpis import land
+from story import land
+from test_kpis import DAY, FEEDS
 
 SAME_AS_AFRESH = """
     SELECT (SELECT count(*) FROM (SELECT * FROM core.fct_touchpoints EXCEPT ALL SELECT * FROM intermediate.int_touchpoints))
@@ -22,7 +23,7 @@ def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("touchpoints")
     path = root / "crm.duckdb"
     con = duckdb.connect(str(path))
-    land(root / "landing", con)
+    land(root / "landing", con, FEEDS, DAY)
     con.close()
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CRM_WAREHOUSE", str(path))
