@@ -2,10 +2,8 @@
 
 import hashlib
 
-import dagster as dg
 import duckdb
 import pandas as pd
-import pytest
 
 from conftest import run_ingest, run_transform
 from ingestion.contracts import load_contracts
