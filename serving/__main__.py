@@ -16,13 +16,15 @@ from serving.pseudonym import pseudonym
 from serving.publish import publish_build
 
 
-def _publish() -> int:
+def _publish(full: bool) -> int:
     settings = get_settings()
     con = connect(settings.warehouse_path)
     try:
-        publication = publish_build(con, settings, dbt_project.manifest_path, run_id="manual")
+        publication = publish_build(con, settings, dbt_project.manifest_path, run_id="manual", full=full)
     finally:
         con.close()
+    changed = {action: sum(1 for a in publication.tables.values() if a == action) for action in ("updated", "rewritten")}
+    print(f"{publication.mode} publish: {changed['updated']} tables updated by key, {changed['rewritten']} rewritten")
     for database in (publication.restricted, publication.bi):
         print(f"{database.kind:<10} {database.path} {database.size_bytes / 2**20:.1f} MiB, "
               f"{len(database.row_counts)} tables, generation {publication.generation.generation_id}")
@@ -36,14 +38,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m serving", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("publish", help="publish the build database to data/serving/ (and PostgreSQL if set)")
+    publishing = commands.add_parser("publish", help="publish the build database to data/serving/ (and PostgreSQL if set)")
+    publishing.add_argument("--full", action="store_true", help="rewrite the working copies from nothing")
     lookup = commands.add_parser("pseudonym", help="the BI pseudonym of a value")
     lookup.add_argument("value")
     args = parser.parse_args(argv)
     if args.command == "pseudonym":
         print(pseudonym(pii_key(get_settings().secrets_dir), args.value))
         return 0
-    return _publish()
+    return _publish(args.full)
 
 
 if __name__ == "__main__":

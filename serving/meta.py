@@ -62,12 +62,18 @@ def write_meta(con: duckdb.DuckDBPyConnection, catalog: str, generation: Generat
                 [generation.generation_id, generation.published_at, generation.run_id, generation.models_version,
                  kind])
     con.execute(f"CREATE TABLE {catalog}.meta.feeds AS {FEEDS_SQL}")
-    con.execute(f"CREATE TABLE {catalog}.meta.tables (schema_name VARCHAR, table_name VARCHAR, row_count BIGINT)")
-    con.executemany(f"INSERT INTO {catalog}.meta.tables VALUES (?, ?, ?)",
-                    [(*table.split("."), rows) for table, rows in sorted(row_counts.items())])
-    con.execute(f"""CREATE TABLE {catalog}.meta.columns (schema_name VARCHAR, table_name VARCHAR,
-        column_name VARCHAR, source_column VARCHAR, pii VARCHAR, treatment VARCHAR)""")
-    con.executemany(f"INSERT INTO {catalog}.meta.columns VALUES (?, ?, ?, ?, ?, ?)", [
+    _insert_rows(con, f"{catalog}.meta.tables", {"schema_name": "VARCHAR", "table_name": "VARCHAR",
+                                                 "row_count": "BIGINT"},
+                 [(*table.split("."), rows) for table, rows in sorted(row_counts.items())])
+    _insert_rows(con, f"{catalog}.meta.columns", dict.fromkeys(
+        ("schema_name", "table_name", "column_name", "source_column", "pii", "treatment"), "VARCHAR"), [
         (*table.split("."), rule.published_name if kind == "bi" else rule.column, rule.column, rule.pii,
          rule.treatment if kind == "bi" else "kept")
         for table, rule in columns])
+
+
+def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], rows: list[tuple]) -> None:
+    """Create `table` with `rows`, in one statement (executemany costs a statement per row)."""
+    selected = ", ".join(f"unnest(?::{data_type}[]) AS {name}" for name, data_type in columns.items())
+    con.execute(f"CREATE TABLE {table} AS SELECT {selected}", [list(values) for values in zip(*rows)] if rows
+                else [[] for _ in columns])

@@ -1,9 +1,10 @@
 """Publish the marts from the private build database into the serving databases, atomically.
 
-Each database is written into a temporary file beside its published name (in an owner-only folder),
-checkpointed, closed and read back, then moved over that name with os.replace (the restricted one starts
-from a copy of the BI draft and rewrites only the tables that hold personal data). A reader that has the old
-file open keeps answering from it (its inode lives on until it closes); a new connection opens the new file.
+Each database is first brought up to date in its private working copy (serving/working_copy.py: only the
+tables and rows that changed since the last publish), then copied to a temporary file beside its published name
+(in an owner-only folder), read back and compared with the build database, and moved over that name with
+os.replace. A reader that has the old file open keeps answering from it (its inode lives on until it closes); a
+new connection opens the new file.
 The published files are never opened for writing, so a BI tool holding one open never blocks the pipeline,
 and the pipeline never blocks it.
 """
@@ -24,6 +25,7 @@ from serving.keys import pii_key
 from serving.meta import Generation, models_version, write_meta
 from serving.policy import PiiPolicy, load_policy
 from serving.pseudonym import install_pseudonym_macro
+from serving.working_copy import REWRITE_SHARE, WorkingCopies, basis, changed_keys, fingerprint, row_keys
 
 # Schemas a BI tool may read (every later BI schema joins this list); staging, raw, quarantine, identity and
 # audit stay in the build database.
@@ -65,6 +67,8 @@ class Publication:
     source_rows: dict[str, int]  # rows of each published table in the build database, when it was read
     restricted: PublishedDatabase
     bi: PublishedDatabase
+    mode: str  # "full": both written anew; "incremental": the working copies brought up to date
+    tables: dict[str, str]  # schema.table -> unchanged | updated | rewritten
 
 
 def plan_tables(con: duckdb.DuckDBPyConnection) -> list[TablePlan]:
@@ -83,29 +87,109 @@ class PublishError(RuntimeError):
     pass
 
 
-def _write_draft(con: duckdb.DuckDBPyConnection, draft: Path, kind: str, plans: list[TablePlan],
-                 policy: PiiPolicy, generation: Generation, base: Path | None = None) -> dict[str, int]:
-    """Write one database into `draft` from the build database; return its rows per table. Given `base` (the
-    BI draft), start from a copy of it and write anew only the tables that hold personal data: the other
-    tables are the same in both databases, and copying a file costs a fraction of writing its tables. (Never
-    the other way round: a BI database copied from the restricted one would keep personal values in its free
-    blocks.)"""
-    if base is not None:
-        shutil.copyfile(base, draft)
-    catalog = f"publication_{kind}"
-    con.execute(f"ATTACH '{draft}' AS {catalog}")
+def _create_schemas(con: duckdb.DuckDBPyConnection, catalog: str, plans: list[TablePlan]) -> None:
+    for schema in sorted({plan.table.split(".")[0] for plan in plans}):
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {catalog}.{schema}")
+
+
+def _rewrite(con: duckdb.DuckDBPyConnection, catalog: str, kind: str, plan: TablePlan, policy: PiiPolicy) -> None:
+    con.execute(f"CREATE OR REPLACE TABLE {catalog}.{plan.table} AS SELECT {plan.select(kind, policy)} FROM {plan.table}")
+
+
+def _write_fresh(con: duckdb.DuckDBPyConnection, copies: WorkingCopies, plans: list[TablePlan],
+                 policy: PiiPolicy) -> dict[str, str]:
+    """Both working copies from nothing. The restricted one starts from a file copy of the BI one and writes
+    anew only the tables that hold personal data: the other tables are the same in both, and copying a file
+    costs a fraction of writing its tables. (Never the other way round: a BI database copied from the
+    restricted one would keep personal values in its free blocks.)"""
+    copies.remove()
+    con.execute(f"ATTACH '{copies.path('bi')}' AS working_bi")
     try:
-        if base is None:
-            for schema in sorted({plan.table.split(".")[0] for plan in plans}):
-                con.execute(f"CREATE SCHEMA {catalog}.{schema}")
-        else:
-            con.execute(f"DROP SCHEMA {catalog}.meta CASCADE")
-        row_counts = {}
+        _create_schemas(con, "working_bi", plans)
         for plan in plans:
-            if base is None or plan.holds_personal_data(policy):
-                con.execute(f"CREATE OR REPLACE TABLE {catalog}.{plan.table} AS "
-                            f"SELECT {plan.select(kind, policy)} FROM {plan.table}")
-            row_counts[plan.table] = con.execute(f"SELECT count(*) FROM {catalog}.{plan.table}").fetchone()[0]
+            _rewrite(con, "working_bi", "bi", plan, policy)
+        con.execute("CHECKPOINT working_bi")
+    finally:
+        con.execute("DETACH working_bi")
+    shutil.copyfile(copies.path("bi"), copies.path("restricted"))
+    con.execute(f"ATTACH '{copies.path('restricted')}' AS working_restricted")
+    try:
+        for plan in plans:
+            if plan.holds_personal_data(policy):
+                _rewrite(con, "working_restricted", "restricted", plan, policy)
+    finally:
+        con.execute("DETACH working_restricted")
+    return {plan.table: "rewritten" for plan in plans}
+
+
+def _update(con: duckdb.DuckDBPyConnection, plan: TablePlan, policy: PiiPolicy, key: str | None,
+            source_rows: int) -> str:
+    """Bring one table of both attached working copies up to the build database's; say what it took."""
+    names = [name for name, _ in plan.columns]
+    copied = con.execute("""SELECT list(column_name ORDER BY ordinal_position), list(data_type ORDER BY ordinal_position)
+        FROM information_schema.columns WHERE table_catalog = 'working_restricted'
+        AND table_schema || '.' || table_name = ?""", [plan.table]).fetchone()
+    if copied[0] != names or copied[1] != [data_type for _, data_type in plan.columns]:
+        action = "rewritten"  # new, or its columns changed
+    elif _keys_rows(plan, policy, key):
+        changed = changed_keys(con, plan.table, "working_restricted", key, names)
+        if changed == 0:
+            return "unchanged"
+        action = "updated" if 0 < changed <= REWRITE_SHARE * source_rows else "rewritten"
+    elif fingerprint(con, f"working_restricted.{plan.table}", names) == fingerprint(con, plan.table, names):
+        return "unchanged"
+    else:
+        action = "rewritten"
+    if action == "rewritten":
+        for kind in ("bi", "restricted"):
+            _rewrite(con, f"working_{kind}", kind, plan, policy)
+        return action
+    key_rule = policy.rule(plan.table, key)
+    bi_key = key_rule.bi_expression(dict(plan.columns)[key]).replace(f'"{key}"', "k")
+    for kind, key_of_changed in (("restricted", "k"), ("bi", bi_key)):
+        con.execute(f'DELETE FROM working_{kind}.{plan.table} WHERE "{key_rule.published_name if kind == "bi" else key}" '
+                    f"IN (SELECT {key_of_changed} FROM changed_keys)")
+        con.execute(f"INSERT INTO working_{kind}.{plan.table} SELECT {plan.select(kind, policy)} FROM {plan.table} "
+                    f'WHERE "{key}" IN (SELECT k FROM changed_keys)')
+    return action
+
+
+def _keys_rows(plan: TablePlan, policy: PiiPolicy, key: str | None) -> bool:
+    """A key can address rows in both copies if it is published as it is or as its pseudonym (one to one); a
+    generalised or dropped key cannot."""
+    if key is None or key not in dict(plan.columns) or dict(plan.columns)[key].endswith("[]"):
+        return False
+    return policy.rule(plan.table, key).pii in (None, "direct")
+
+
+def _bring_up_to_date(con: duckdb.DuckDBPyConnection, copies: WorkingCopies, plans: list[TablePlan],
+                      policy: PiiPolicy, keys: dict[str, str], source_rows: dict[str, int]) -> dict[str, str]:
+    for kind in ("bi", "restricted"):
+        con.execute(f"ATTACH '{copies.path(kind)}' AS working_{kind}")
+    try:
+        published = {plan.table for plan in plans}
+        for kind in ("bi", "restricted"):
+            _create_schemas(con, f"working_{kind}", plans)
+            for (table,) in con.execute(f"""SELECT table_schema || '.' || table_name FROM information_schema.tables
+                    WHERE table_catalog = 'working_{kind}' AND table_schema <> 'meta'""").fetchall():
+                if table not in published:  # a model that no longer exists
+                    con.execute(f"DROP TABLE working_{kind}.{table}")
+        return {plan.table: _update(con, plan, policy, keys.get(plan.table), source_rows[plan.table])
+                for plan in plans}
+    finally:
+        for kind in ("bi", "restricted"):
+            con.execute(f"DETACH working_{kind}")
+
+
+def _finish_copy(con: duckdb.DuckDBPyConnection, copies: WorkingCopies, kind: str, plans: list[TablePlan],
+                 policy: PiiPolicy, generation: Generation) -> dict[str, int]:
+    """Write this generation's meta into a working copy and checkpoint it; return its rows per table."""
+    catalog = f"working_{kind}"
+    con.execute(f"ATTACH '{copies.path(kind)}' AS {catalog}")
+    try:
+        con.execute(f"DROP SCHEMA IF EXISTS {catalog}.meta CASCADE")
+        row_counts = {plan.table: con.execute(f"SELECT count(*) FROM {catalog}.{plan.table}").fetchone()[0]
+                      for plan in plans}
         columns = [(plan.table, policy.rule(plan.table, name)) for plan in plans for name, _ in plan.columns]
         write_meta(con, catalog, generation, kind, row_counts, columns)
         con.execute(f"CHECKPOINT {catalog}")
@@ -147,9 +231,10 @@ def _remove_stale_drafts(directory: Path) -> None:
 
 
 def publish(con: duckdb.DuckDBPyConnection, bi_path: Path, restricted_path: Path, policy: PiiPolicy, key: bytes,
-            generation: Generation) -> Publication:
+            generation: Generation, keys: dict[str, str] | None = None, full: bool = False) -> Publication:
     """Publish from the build database `con` is connected to: the restricted database first, so that the BI
-    database, which more people read, never announces a generation the restricted one does not have yet."""
+    database, which more people read, never announces a generation the restricted one does not have yet.
+    `keys` (schema.table -> row key) lets the working copies be updated by key; `full` rewrites them whole."""
     plans = plan_tables(con)
     for plan in plans:
         policy.check_declared(plan.table, [name for name, _ in plan.columns])
@@ -160,26 +245,62 @@ def publish(con: duckdb.DuckDBPyConnection, bi_path: Path, restricted_path: Path
     # No other writer can change the build database meanwhile: this process holds its file, and every asset
     # that writes it waits for the duckdb pool's one slot.
     source_rows = {plan.table: con.execute(f"SELECT count(*) FROM {plan.table}").fetchone()[0] for plan in plans}
+    copies = WorkingCopies.beside(restricted_path)
+    copies_basis = basis(generation.models_version, policy, key)
+    incremental = not full and copies.usable_for(copies_basis)
+    fresh_bytes = copies.fresh_bytes() if incremental else {}
+    copies.invalidate()  # from here until the commit below, a crash leaves copies that the next publish rewrites
     drafts = {kind: _drafts(path.parent) / f"{path.name}.{generation.generation_id}.tmp"
               for kind, path in (("bi", bi_path), ("restricted", restricted_path))}
     try:
-        rows = {"bi": _write_draft(con, drafts["bi"], "bi", plans, policy, generation)}
-        rows["restricted"] = _write_draft(con, drafts["restricted"], "restricted", plans, policy, generation,
-                                          base=drafts["bi"])
-        for kind, draft in drafts.items():  # read back as a reader will: a copy that lost rows is never published
-            mismatched = count_mismatches(draft, source_rows)
-            if mismatched:
-                raise PublishError(f"{kind} draft does not hold the build database's rows: {mismatched}")
-    except BaseException:
+        if incremental:
+            tables = _bring_up_to_date(con, copies, plans, policy, keys or {}, source_rows)
+        else:
+            tables = _write_fresh(con, copies, plans, policy)
+        rows = {kind: _finish_copy(con, copies, kind, plans, policy, generation) for kind in ("restricted", "bi")}
+        if not incremental:
+            fresh_bytes = {kind: copies.path(kind).stat().st_size for kind in ("bi", "restricted")}
+        for kind, draft in drafts.items():
+            shutil.copyfile(copies.path(kind), draft)
+        updated = [plan for plan in plans if tables[plan.table] == "updated"]
+        _verify_drafts(con, drafts, source_rows, updated, policy)
+    except BaseException as error:
         for draft in drafts.values():
             draft.unlink(missing_ok=True)
             draft.with_name(draft.name + ".wal").unlink(missing_ok=True)
+        if incremental and isinstance(error, PublishError):  # never publish a copy that drifted: rewrite it
+            return publish(con, bi_path, restricted_path, policy, key, generation, keys, full=True)
         raise
     restricted = PublishedDatabase(restricted_path, "restricted",
                                    _move_into_place(drafts["restricted"], restricted_path, RESTRICTED_MODE),
                                    rows["restricted"])
     bi = PublishedDatabase(bi_path, "bi", _move_into_place(drafts["bi"], bi_path, BI_MODE), rows["bi"])
-    return Publication(generation, source_rows, restricted, bi)
+    copies.commit(copies_basis, generation.generation_id, fresh_bytes)
+    return Publication(generation, source_rows, restricted, bi, "incremental" if incremental else "full", tables)
+
+
+def _verify_drafts(con: duckdb.DuckDBPyConnection, drafts: dict[str, Path], source_rows: dict[str, int],
+                   updated: list[TablePlan], policy: PiiPolicy) -> None:
+    """Read each draft back as a reader will, in a fresh DuckDB: its rows per table (counted, and as its meta
+    says) are the build database's. The tables updated by key must also hold the build database's content
+    (all of the restricted draft's; the BI draft's without personal data): a copy that lost or kept a row is
+    never published. (Unchanged tables compared equal and rewritten ones were just copied whole.)"""
+    expected = {plan.table: fingerprint(con, plan.table, [n for n, _ in plan.columns]) for plan in updated}
+    for kind, draft in drafts.items():
+        mismatched = count_mismatches(draft, source_rows)
+        if mismatched:
+            raise PublishError(f"{kind} draft does not hold the build database's rows: {mismatched}")
+        reader = duckdb.connect()
+        try:
+            reader.execute(f"ATTACH '{draft}' AS published (READ_ONLY)")
+            differing = [plan.table for plan in updated
+                         if (kind == "restricted" or not plan.holds_personal_data(policy))
+                         and fingerprint(reader, f"published.{plan.table}", [n for n, _ in plan.columns])
+                         != expected[plan.table]]
+        finally:
+            reader.close()
+        if differing:
+            raise PublishError(f"{kind} draft's content differs from the build database in {differing}")
 
 
 def count_mismatches(database: Path, expected: dict[str, int]) -> dict[str, dict[str, int | None]]:
@@ -199,8 +320,9 @@ def count_mismatches(database: Path, expected: dict[str, int]) -> dict[str, dict
             if not expected.get(table) == listed.get(table) == counted.get(table)}
 
 
-def publish_build(con: duckdb.DuckDBPyConnection, settings: Settings, manifest_path: Path, run_id: str) -> Publication:
+def publish_build(con: duckdb.DuckDBPyConnection, settings: Settings, manifest_path: Path, run_id: str,
+                  full: bool = False) -> Publication:
     """Publish with the settings' paths and key, the PII policy and the models' version of the dbt manifest."""
     generation = Generation(uuid.uuid4().hex[:16], datetime.now(), run_id, models_version(manifest_path))
     return publish(con, settings.bi_database, settings.restricted_database, load_policy(manifest_path),
-                   pii_key(settings.secrets_dir), generation)
+                   pii_key(settings.secrets_dir), generation, row_keys(manifest_path), full)

@@ -61,7 +61,7 @@ def build_serving_assets() -> list[dg.AssetsDefinition]:
             raise dg.Failure(f"publish failed; the previous publication stays in place: {error}") from error
         seconds = time.perf_counter() - started
         generation, databases = publication.generation, (publication.restricted, publication.bi)
-        context.log.info(f"published generation {generation.generation_id} in {seconds:.1f}s: "
+        context.log.info(f"published generation {generation.generation_id} ({publication.mode}) in {seconds:.1f}s: "
                          + ", ".join(f"{db.path} ({db.size_bytes / 2**20:.1f} MiB)" for db in databases))
         # each draft was read back and matched the build database's rows before it was moved into place
         yield dg.AssetCheckResult(check_name="published", asset_key=BI_DATABASE, passed=True,
@@ -76,6 +76,9 @@ def build_serving_assets() -> list[dg.AssetsDefinition]:
                 "tables": len(database.row_counts),
                 "rows": sum(database.row_counts.values()),
                 "publish_seconds": round(seconds, 2),
+                "publish_mode": publication.mode,
+                "tables_updated_by_key": sum(1 for a in publication.tables.values() if a == "updated"),
+                "tables_rewritten": sum(1 for a in publication.tables.values() if a == "rewritten"),
             })
 
     @dg.asset(

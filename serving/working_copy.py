@@ -1,0 +1,123 @@
+"""Private working copies of the last publication, brought up to date table by table.
+
+Rewriting every published table costs most of a publish, while a new day changes few of their rows. So each
+serving database has a working copy in an owner-only folder beside it (`.working/`), equal to what was last
+published; the next publish updates it in place and copies the file to a draft:
+
+- a table whose content fingerprint (rows, and the sum of every row's hash) equals the build database's is
+  left as it is;
+- a table with a row key (a column the models' `unique` test covers) gets delete + insert of the keys whose
+  rows differ; the BI copy is keyed by the key's BI form (its pseudonym when the key is personal data);
+- any other changed table, or one whose changes reach a quarter of its rows, is rewritten.
+
+Deleted rows stay in a DuckDB file's free blocks until it is rewritten. The BI copy only ever held BI values;
+the restricted copy holds earlier versions of changed rows, which an erasure must not leave behind: it asks for
+a full publish, which rewrites both copies from nothing (as does a copy grown past 1.5 times its fresh size).
+
+The copies are valid only together and only for the state file's basis (the models' version, the PII policy,
+the key's fingerprint): the state is removed before a copy is touched and written after both were published, so
+a crash in between makes the next publish a full one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from serving.policy import PiiPolicy
+from serving.pseudonym import pseudonym
+
+REWRITE_SHARE = 0.25  # changed keys above this share of a table's rows: rewriting is cheaper than delete+insert
+COMPACT_GROWTH = 1.5  # a working copy this much larger than when written fresh is written fresh again
+
+
+def row_keys(manifest_path: Path) -> dict[str, str]:
+    """schema.table -> the column an unconditional `unique` data test covers, for every model that has one."""
+    nodes = json.loads(manifest_path.read_text())["nodes"]
+    keys = {}
+    for node in nodes.values():
+        if (node["resource_type"] == "test" and (node.get("test_metadata") or {}).get("name") == "unique"
+                and not node["config"].get("where") and node.get("attached_node") in nodes):
+            model = nodes[node["attached_node"]]
+            keys.setdefault(f"{model['schema']}.{model['alias']}", node["column_name"])
+    return keys
+
+
+def basis(models_version: str, policy: PiiPolicy, key: bytes) -> str:
+    """What the working copies were written under: if any part changes, their tables may be stale."""
+    rules = sorted((table, rule.column, rule.pii or "", rule.generalise or "")
+                   for table, columns in policy.rules.items() for rule in columns.values())
+    return hashlib.sha256(json.dumps([models_version, rules, pseudonym(key, "working copies")]).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class WorkingCopies:
+    folder: Path
+
+    @classmethod
+    def beside(cls, published: Path) -> WorkingCopies:
+        folder = published.parent / ".working"
+        folder.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(folder, 0o700)
+        return cls(folder)
+
+    def path(self, kind: str) -> Path:
+        return self.folder / f"{kind}.duckdb"
+
+    @property
+    def _state(self) -> Path:
+        return self.folder / "state.json"
+
+    def usable_for(self, expected_basis: str) -> bool:
+        """Both copies exist, were both published under `expected_basis`, and have not grown too large."""
+        if not self._state.exists():
+            return False
+        state = json.loads(self._state.read_text())
+        return state["basis"] == expected_basis and all(
+            self.path(kind).exists() and self.path(kind).stat().st_size <= COMPACT_GROWTH * state["fresh_bytes"][kind]
+            for kind in ("bi", "restricted"))
+
+    def fresh_bytes(self) -> dict[str, int]:
+        return json.loads(self._state.read_text())["fresh_bytes"]
+
+    def invalidate(self) -> None:
+        self._state.unlink(missing_ok=True)
+
+    def remove(self) -> None:
+        self.invalidate()
+        for kind in ("bi", "restricted"):
+            for path in (self.path(kind), self.path(kind).with_name(self.path(kind).name + ".wal")):
+                path.unlink(missing_ok=True)
+
+    def commit(self, published_basis: str, generation_id: str, fresh_bytes: dict[str, int]) -> None:
+        temporary = self._state.with_suffix(".tmp")
+        temporary.write_text(json.dumps({"basis": published_basis, "generation_id": generation_id,
+                                         "fresh_bytes": fresh_bytes}))
+        os.replace(temporary, self._state)
+
+
+def fingerprint(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str]) -> tuple[int, str]:
+    """Rows, and the sum of the rows' hashes (a sum, not a xor: two equal rows must not cancel out)."""
+    quoted = ", ".join(f'"{name}"' for name in columns)
+    rows, total = con.execute(f"SELECT count(*), coalesce(sum(hash({quoted})), 0)::VARCHAR FROM {relation}").fetchone()
+    return rows, total
+
+
+def changed_keys(con: duckdb.DuckDBPyConnection, table: str, working: str, key: str, columns: list[str]) -> int:
+    """Fill the temporary table `changed_keys` with every key whose rows differ between the build table and its
+    copy in the `working` catalog; return how many, or -1 when a changed row has no key."""
+    quoted = ", ".join(f'"{name}"' for name in columns)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE changed_keys AS
+        SELECT DISTINCT coalesce(build.k, copy.k) AS k, (build.k IS NULL AND copy.k IS NULL) AS unkeyed
+        FROM (SELECT "{key}" AS k, hash({quoted}) AS h FROM {table}) AS build
+        FULL JOIN (SELECT "{key}" AS k, hash({quoted}) AS h FROM {working}.{table}) AS copy
+            ON build.k = copy.k AND build.h = copy.h
+        WHERE build.h IS NULL OR copy.h IS NULL""")
+    changed, unkeyed = con.execute("SELECT count(*), count(*) FILTER (unkeyed) FROM changed_keys").fetchone()
+    return -1 if unkeyed else changed

@@ -1,0 +1,102 @@
+"""The publish updates its private working copies by key and still produces exactly what a full publish does;
+a working copy that drifted, or one written under another key, is never published as it is."""
+
+import shutil
+from datetime import datetime
+
+import duckdb
+import pytest
+
+from orchestration.defs.dbt_project import dbt_project
+from serving.meta import Generation
+from serving.policy import load_policy
+from serving.publish import publish
+from serving.working_copy import WorkingCopies, row_keys
+
+KEY = b"test key"
+
+
+@pytest.fixture
+def build(pipeline, tmp_path):
+    path = tmp_path / "build.duckdb"
+    shutil.copy(pipeline.settings.warehouse_path, path)
+    con = duckdb.connect(str(path))
+    yield con
+    con.close()
+
+
+def _publish(con, folder, generation_id, key=KEY, full=False):
+    manifest = dbt_project.manifest_path
+    return publish(con, folder / "crm.duckdb", folder / "crm_restricted.duckdb", load_policy(manifest), key,
+                   Generation(generation_id, datetime.now(), "test", "test"), row_keys(manifest), full)
+
+
+def _contents(path) -> dict[str, list]:
+    """Every table's rows, sorted, keyed schema.table (meta.publication differs by generation: left out)."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{path}' AS published (READ_ONLY)")
+        tables = [t for (t,) in con.execute("""SELECT table_schema || '.' || table_name FROM information_schema.tables
+            WHERE table_catalog = 'published' AND table_name <> 'publication'""").fetchall()]
+        return {table: sorted(con.execute(f"SELECT * FROM published.{table}").fetchall(), key=repr)
+                for table in tables}
+    finally:
+        con.close()
+
+
+def _a_day_of_changes(con):
+    con.execute("""UPDATE core.dim_customers SET email = 'moved.' || coalesce(email, 'x'), revenue_to_date = 1
+                   WHERE customer_id IN (SELECT customer_id FROM core.dim_customers ORDER BY customer_id LIMIT 7)""")
+    con.execute("""DELETE FROM core.fct_touchpoints WHERE touchpoint_key IN
+                   (SELECT touchpoint_key FROM core.fct_touchpoints ORDER BY touchpoint_key LIMIT 5)""")
+    con.execute("""INSERT INTO core.fct_touchpoints SELECT 'new:' || touchpoint_key, * EXCLUDE (touchpoint_key)
+                   FROM core.fct_touchpoints ORDER BY touchpoint_key LIMIT 3""")
+    con.execute("UPDATE kpi.kpi_scorecard SET active_customers = active_customers + 1 WHERE month = "
+                "(SELECT max(month) FROM kpi.kpi_scorecard)")
+    con.execute("CREATE TABLE core.new_mart AS SELECT customer_id, orders FROM core.dim_customers")
+    con.execute("DROP TABLE kpi.kpi_capture_rate_daily")
+    con.execute("ALTER TABLE rfm.customer_rfm ADD COLUMN note VARCHAR DEFAULT 'x'")
+
+
+def test_an_incremental_publish_equals_a_full_one(build, tmp_path):
+    incremental, full = tmp_path / "incremental", tmp_path / "full"
+    assert _publish(build, incremental, "g1").mode == "full"  # nothing to start from
+    unchanged = _publish(build, incremental, "g2")
+    assert unchanged.mode == "incremental" and set(unchanged.tables.values()) == {"unchanged"}
+
+    _a_day_of_changes(build)
+    day = _publish(build, incremental, "g3")
+    assert day.mode == "incremental"
+    assert day.tables["core.dim_customers"] == day.tables["core.fct_touchpoints"] == "updated"
+    assert day.tables["kpi.kpi_scorecard"] == "rewritten"  # no row key: rewritten when its fingerprint moved
+    assert day.tables["core.new_mart"] == day.tables["rfm.customer_rfm"] == "rewritten"  # new, new column
+    assert "kpi.kpi_capture_rate_daily" not in day.tables
+    assert day.tables["core.fct_orders"] == "unchanged"
+
+    assert _publish(build, full, "g4", full=True).mode == "full"
+    for name in ("crm.duckdb", "crm_restricted.duckdb"):
+        assert _contents(incremental / name) == _contents(full / name), name
+    assert "kpi.kpi_capture_rate_daily" not in _contents(incremental / "crm.duckdb")
+    moved = _contents(incremental / "crm_restricted.duckdb")["core.dim_customers"]
+    assert sum(1 for row in moved if str(row[3]).startswith("moved.")) == 7
+
+
+def test_a_working_copy_that_drifted_is_rewritten_not_published(build, tmp_path):
+    _publish(build, tmp_path, "g1")
+    working = WorkingCopies.beside(tmp_path / "crm_restricted.duckdb")
+    tampered = duckdb.connect(str(working.path("bi")))  # a row lost from the BI copy, which is not diffed
+    tampered.execute("DELETE FROM core.fct_orders WHERE rowid = 0")
+    tampered.close()
+    build.execute("UPDATE core.fct_touchpoints SET amount = 1 WHERE touchpoint_key = "
+                  "(SELECT min(touchpoint_key) FROM core.fct_touchpoints)")
+    publication = _publish(build, tmp_path, "g2")
+    assert publication.mode == "full"
+    assert publication.bi.row_counts == publication.source_rows
+
+
+def test_a_new_key_or_a_lost_state_means_a_full_publish(build, tmp_path):
+    _publish(build, tmp_path, "g1")
+    assert _publish(build, tmp_path, "g2", key=b"another key").mode == "full"
+    assert _publish(build, tmp_path, "g3", key=b"another key").mode == "incremental"
+    WorkingCopies.beside(tmp_path / "crm_restricted.duckdb").invalidate()  # as a crash mid-publish leaves it
+    assert _publish(build, tmp_path, "g4", key=b"another key").mode == "full"
