@@ -59,7 +59,8 @@ def markdown(results: dict) -> str:
         pub = main["publish"]
         daily = inc["total_seconds"]
         lines += ["", "## Publish (serving databases)", "",
-                  f"After the full build {pub['full_seconds']} s; after the added day {pub['one_day_seconds']} s, "
+                  f"After the full build {pub['full_seconds']} s ({pub.get('full_mode')}); after the added day "
+                  f"{pub['one_day_seconds']} s ({pub.get('one_day_mode')}: the working copies brought up to date), "
                   f"{pub['one_day_seconds'] / daily:.1%} of that day's run ({daily} s, ingest + transform + publish). "
                   f"Files: BI {pub['bi_mib']} MiB, restricted {pub['restricted_mib']} MiB (build database "
                   f"{pub['build_mib']} MiB)."]

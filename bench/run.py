@@ -78,7 +78,16 @@ def _execute(job: str, tags: dict[str, str], settings: dict[str, str]) -> dict:
     with measured() as run:
         result = defs.resolve_job_def(job).execute_in_process(instance=instance, tags=tags, raise_on_error=False)
     return {"success": result.success, "run": run, "validate_seconds": _validate_seconds(result),
-            "step_seconds": _step_seconds(instance, result.run_id)}
+            "step_seconds": _step_seconds(instance, result.run_id), "publish_mode": _publish_mode(result)}
+
+
+def _publish_mode(result) -> str | None:
+    """"full" or "incremental", as the run's publish of the BI database reported it (None: no publish)."""
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        if materialization.asset_key.path == ["serving", "bi_database"]:
+            return materialization.metadata["publish_mode"].value
+    return None
 
 
 def _run(job: str, tags: dict[str, str] | None = None) -> dict:
@@ -131,6 +140,7 @@ def run_pipeline(scale: int, root: Path, days: int = DAYS, seed: int = 42) -> di
     serving = root / "serving"
     publish = {"full_seconds": round(steps.get("publish_serving_databases", 0.0), 2),
                "one_day_seconds": round(again_steps.get("publish_serving_databases", 0.0), 2),
+               "full_mode": full["publish_mode"], "one_day_mode": incremental_transform["publish_mode"],
                "bi_mib": round((serving / "crm.duckdb").stat().st_size / 2**20, 1),
                "restricted_mib": round((serving / "crm_restricted.duckdb").stat().st_size / 2**20, 1),
                "build_mib": round((root / "warehouse" / "crm.duckdb").stat().st_size / 2**20, 1)}
