@@ -43,12 +43,14 @@ def _exists(con, schema: str, table: str) -> bool:
 def render_report(con: duckdb.DuckDBPyConnection, first: date, last: date, feeds: list[str]) -> str:
     days = [first, last]
     sections = [f"<h1>Data quality: landing days {first} .. {last}</h1>",
-                f"<p>Generated {datetime.now():%Y-%m-%d %H:%M:%S}. Rows read = rows passed + rows quarantined; "
+                f"<p>Generated {datetime.now():%Y-%m-%d %H:%M:%S}. Rows read = rows passed + rows quarantined + rows suppressed "
+                "(they carry an identifier an erasure removed: counted, never shown); "
                 "re-deliveries are passed rows whose natural key was already seen, removed in staging.</p>"]
     columns, rows = _table(con, """
         SELECT feed, sum(files_loaded)::BIGINT AS files_loaded, sum(files_skipped_duplicate)::BIGINT AS files_duplicate,
                sum(files_failed)::BIGINT AS files_failed, sum(rows_read)::BIGINT AS rows_read,
                sum(rows_passed)::BIGINT AS rows_passed, sum(rows_quarantined)::BIGINT AS rows_quarantined,
+               coalesce(sum(rows_suppressed), 0)::BIGINT AS rows_suppressed,
                sum(redeliveries_removed)::BIGINT AS redeliveries_removed, bool_and(balanced) AS balanced
         FROM audit.load_reconciliation WHERE load_date BETWEEN ? AND ? GROUP BY feed ORDER BY feed""", days)
     sections += ["<h2>Reconciliation</h2>", _html_table(columns, rows, lambda r: "ok" if r[-1] else "bad")]

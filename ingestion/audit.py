@@ -1,4 +1,5 @@
-"""Reconciliation: for each feed and day, every row read is passed, quarantined or a removed re-delivery."""
+"""Reconciliation: for each feed and day, every row read is passed, quarantined or suppressed by an erasure (and
+a passed row may be a re-delivery that staging collapses)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import date, datetime
 import duckdb
 
 from ingestion.contracts import FeedContract
-from ingestion.warehouse import insert_rows
+from ingestion.warehouse import anonymised_table, insert_rows
 
 MALFORMED_RULES = ("malformed_row", "malformed_json", "invalid_encoding")
 
@@ -15,14 +16,23 @@ RECONCILIATION_DDL = """
 CREATE TABLE IF NOT EXISTS audit.load_reconciliation (
     run_id VARCHAR, feed VARCHAR, load_date DATE, files_loaded BIGINT, files_skipped_duplicate BIGINT,
     files_failed BIGINT, rows_read BIGINT, rows_passed BIGINT, rows_quarantined BIGINT,
-    redeliveries_removed BIGINT, rows_unique BIGINT, balanced BOOLEAN, reconciled_at TIMESTAMP
+    redeliveries_removed BIGINT, rows_unique BIGINT, balanced BOOLEAN, reconciled_at TIMESTAMP,
+    rows_suppressed BIGINT, rows_anonymised BIGINT
 )"""
+# columns added after the first release, for warehouses made before them
+RECONCILIATION_ADDED = ("rows_suppressed BIGINT", "rows_anonymised BIGINT")
+
+
+def ensure_reconciliation_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(RECONCILIATION_DDL)
+    for column in RECONCILIATION_ADDED:
+        con.execute(f"ALTER TABLE audit.load_reconciliation ADD COLUMN IF NOT EXISTS {column}")
 
 
 def reconcile(con: duckdb.DuckDBPyConnection, contract: FeedContract, first: date, last: date, run_id: str) -> list[dict]:
     """Write and return one reconciliation row per landing day in first..last."""
     feed, key = contract.feed, ", ".join(f'"{k}"' for k in contract.natural_key)
-    con.execute(RECONCILIATION_DDL)
+    ensure_reconciliation_table(con)
     con.execute("DELETE FROM audit.load_reconciliation WHERE feed = ? AND load_date BETWEEN ? AND ?", [feed, first, last])
     con.execute(
         f"""INSERT INTO audit.load_reconciliation
@@ -31,7 +41,8 @@ def reconcile(con: duckdb.DuckDBPyConnection, contract: FeedContract, first: dat
                    count(*) FILTER (WHERE status = 'loaded') AS files_loaded,
                    count(*) FILTER (WHERE status = 'duplicate') AS files_skipped_duplicate,
                    count(*) FILTER (WHERE status IN ('failed', 'empty')) AS files_failed,
-                   coalesce(sum(rows_read), 0) AS rows_read
+                   coalesce(sum(rows_read), 0) AS rows_read,
+                   coalesce(sum(rows_suppressed), 0) AS rows_suppressed
             FROM audit.load_manifest WHERE feed = ? AND load_date BETWEEN ? AND ? GROUP BY load_date
         ),
         quarantined AS (
@@ -48,15 +59,21 @@ def reconcile(con: duckdb.DuckDBPyConnection, contract: FeedContract, first: dat
             SELECT _load_date AS load_date, count(*) AS rows_passed,
                    count(*) FILTER (WHERE is_redelivery) AS redeliveries_removed
             FROM passed WHERE _load_date BETWEEN ? AND ? GROUP BY 1
+        ),
+        anonymised AS (  -- facts an erasure kept without their person: no longer in any landing file
+            SELECT _load_date AS load_date, count(*) AS rows_anonymised
+            FROM {anonymised_table(feed)} WHERE _load_date BETWEEN ? AND ? GROUP BY 1
         )
         SELECT ?, ?, files.load_date, files_loaded, files_skipped_duplicate, files_failed, rows_read,
                coalesce(rows_passed, 0), coalesce(rows_quarantined, 0), coalesce(redeliveries_removed, 0),
                coalesce(rows_passed, 0) - coalesce(redeliveries_removed, 0),
-               rows_read = coalesce(rows_passed, 0) + coalesce(rows_quarantined, 0), ?
+               rows_read = coalesce(rows_passed, 0) + coalesce(rows_quarantined, 0) + rows_suppressed, ?,
+               rows_suppressed, coalesce(rows_anonymised, 0)
         FROM files
         LEFT JOIN quarantined USING (load_date)
-        LEFT JOIN passed_by_day USING (load_date)""",
-        [feed, first, last, first, last, last, first, last, run_id, feed, datetime.now()],
+        LEFT JOIN passed_by_day USING (load_date)
+        LEFT JOIN anonymised USING (load_date)""",
+        [feed, first, last, first, last, last, first, last, first, last, run_id, feed, datetime.now()],
     )
     cursor = con.execute("SELECT * FROM audit.load_reconciliation WHERE feed = ? AND load_date BETWEEN ? AND ? "
                          "ORDER BY load_date", [feed, first, last])

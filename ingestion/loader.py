@@ -21,6 +21,8 @@ from ingestion.files import LandedFile, fingerprint, list_day_files
 from ingestion.readers import (Reject, StagedGroup, csv_header, drop_staged, parquet_columns, read_csv_group,
                                read_jsonl_lines, read_parquet_group, stage_jsonl_group)
 from ingestion.warehouse import ensure_feed_tables, insert_rows
+from privacy.suppression import is_empty, suppressed_rows_sql
+from serving.pseudonym import install_pseudonym_macro
 
 
 class FileFault(Exception):
@@ -35,6 +37,7 @@ class FileResult:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
+    rows_suppressed: int = 0  # rows carrying an identifier an erasure suppressed: not written to raw
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
     header: list[str] = field(default_factory=list)
@@ -70,11 +73,18 @@ REJECT_RULES = {"TOO MANY COLUMNS": "malformed_row", "MISSING COLUMNS": "malform
 
 
 class FeedLoader:
-    def __init__(self, con: duckdb.DuckDBPyConnection, contract: FeedContract, landing_dir: Path):
+    def __init__(self, con: duckdb.DuckDBPyConnection, contract: FeedContract, landing_dir: Path,
+                 pii_key: bytes | None = None):
+        """`pii_key` hashes the rows' identifiers for the suppression list; needed once an erasure happened."""
         self.con = con
         self.contract = contract
         self.landing_dir = landing_dir
         ensure_feed_tables(con, contract)
+        self.suppressing = not is_empty(con)
+        if self.suppressing:
+            if pii_key is None:
+                raise ValueError("the suppression list is not empty: loading needs the PII key to honour it")
+            install_pseudonym_macro(con, pii_key)
 
     # -- public ------------------------------------------------------------------------------------
     def load_day(self, day: date) -> DayLoad:
@@ -101,7 +111,7 @@ class FeedLoader:
             self._clear_days(days)
             self._write(groups, files, rejects, loaded_at)
             manifest = [(self.contract.feed, day, r.file, landed.size_bytes, landed.checksum, r.status, r.rows_read,
-                         r.rows_loaded, r.rows_rejected, r.message or None, loaded_at)
+                         r.rows_loaded, r.rows_rejected, r.message or None, loaded_at, r.rows_suppressed)
                         for day, r, landed in self._manifest_rows]
             insert_rows(self.con, "audit.load_manifest", manifest)
             self.con.execute("COMMIT")
@@ -232,6 +242,14 @@ class FeedLoader:
         return groups, [r for r in rejects if r.path not in failed]
 
     # -- writing -----------------------------------------------------------------------------------
+    def _suppressed(self, group: StagedGroup) -> dict[str, int]:
+        """Mark the group's rows that carry a suppressed identifier in `_suppressed`; return how many per file."""
+        query = suppressed_rows_sql(self.contract, group.table, group.columns) if self.suppressing else None
+        if query is None:
+            return {}
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE _suppressed AS {query}")
+        return dict(self.con.execute("SELECT _file, count(*) FROM _suppressed GROUP BY 1").fetchall())
+
     def _clear_days(self, days: list[date]) -> None:
         self.con.execute("CREATE OR REPLACE TEMP TABLE _days AS SELECT unnest(?::DATE[]) AS day", [days])
         for table in (f"raw.{self.contract.feed}", f"quarantine.{self.contract.feed}"):
@@ -254,11 +272,15 @@ class FeedLoader:
             select = ", ".join(f's."{c}"::VARCHAR' if c in group.columns else "NULL" for c in expected)
             extra_json = ("to_json(struct_pack(" + ", ".join(f'"{c}" := s."{c}"::VARCHAR' for c in extra)
                           + "))::VARCHAR" if extra else "NULL")
+            suppressed = self._suppressed(group)
             self.con.execute(
                 f"INSERT INTO raw.{self.contract.feed} SELECT {select}, {extra_json}, m.rel, s._record, m.day, ?, "
-                f"m.checksum FROM {group.table} s JOIN _file_map m ON m.path = s._file", [loaded_at])
+                f"m.checksum FROM {group.table} s JOIN _file_map m ON m.path = s._file "
+                + ("ANTI JOIN _suppressed x ON x._file = s._file AND x._record = s._record" if suppressed else ""),
+                [loaded_at])
             for path, rows in self.con.execute(f"SELECT _file, count(*) FROM {group.rows} GROUP BY 1").fetchall():
-                by_path[path].result.rows_loaded = rows
+                by_path[path].result.rows_loaded = rows - suppressed.get(path, 0)
+                by_path[path].result.rows_suppressed = suppressed.get(path, 0)
         quarantined = [
             (self.contract.feed, by_path[r.path].result.file, r.record, by_path[r.path].day,
              REJECT_RULES.get(r.kind, "malformed_row"), r.column or None, None,
@@ -270,7 +292,10 @@ class FeedLoader:
             if r.path in by_path:
                 by_path[r.path].result.rows_rejected += 1
         for f in files:
-            f.result.rows_read = f.result.rows_loaded + f.result.rows_rejected
+            f.result.rows_read = f.result.rows_loaded + f.result.rows_rejected + f.result.rows_suppressed
+            if f.result.rows_suppressed:
+                f.result.warnings.append(f"{f.result.rows_suppressed} row(s) suppressed: they carry an identifier "
+                                         "an erasure request removed")
             if f.result.rows_read == 0:
                 f.result.warnings.append("header only: no data rows")
         self.con.execute("DROP TABLE _file_map")

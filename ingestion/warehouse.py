@@ -43,6 +43,7 @@ MANIFEST_COLUMNS = {
     "rows_rejected": "BIGINT",
     "message": "VARCHAR",
     "loaded_at": "TIMESTAMP",
+    "rows_suppressed": "BIGINT",  # rows not written to raw: they carry an identifier an erasure suppressed
 }
 
 
@@ -71,6 +72,10 @@ def _ddl(table: str, columns: dict[str, str]) -> str:
     return f"CREATE TABLE IF NOT EXISTS {table} ({body})"
 
 
+def anonymised_table(feed: str) -> str:
+    return f"raw.{feed}__anonymised"
+
+
 def ensure_feed_tables(con: duckdb.DuckDBPyConnection, contract: FeedContract) -> None:
     for schema in ("raw", "quarantine", "audit"):
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
@@ -78,3 +83,7 @@ def ensure_feed_tables(con: duckdb.DuckDBPyConnection, contract: FeedContract) -
     con.execute(_ddl(f"raw.{contract.feed}", raw_columns))
     con.execute(_ddl(f"quarantine.{contract.feed}", QUARANTINE_COLUMNS))
     con.execute(_ddl("audit.load_manifest", MANIFEST_COLUMNS))
+    con.execute("ALTER TABLE audit.load_manifest ADD COLUMN IF NOT EXISTS rows_suppressed BIGINT")  # older warehouses
+    # the facts an erasure kept, anonymised: no landing file holds them any more, so no reload replaces them
+    con.execute(f"CREATE TABLE IF NOT EXISTS {anonymised_table(contract.feed)} AS "
+                f"SELECT * FROM raw.{contract.feed} WITH NO DATA")

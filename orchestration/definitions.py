@@ -16,6 +16,7 @@ from orchestration.defs.dbt import dbt_after_clv, dbt_marts, dbt_staging
 from orchestration.defs.identity import customer_crosswalk
 from orchestration.defs.ingestion import build_ingestion_assets
 from orchestration.defs.quality import build_quality_report_asset
+from orchestration.defs.privacy import build_database_compacted, erasure_job, transform_after_erasure
 from orchestration.defs.resources import build_resources
 from orchestration.defs.serving import build_serving_assets
 
@@ -23,10 +24,10 @@ from orchestration.defs.serving import build_serving_assets
 def build_definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=[*build_ingestion_assets(), build_quality_report_asset(), dbt_staging, customer_crosswalk, dbt_marts,
-                customer_clv, dbt_after_clv, *build_serving_assets()],
-        jobs=[ingest_job, transform_job],
+                customer_clv, dbt_after_clv, *build_serving_assets(), build_database_compacted],
+        jobs=[ingest_job, transform_job, erasure_job],
         schedules=[daily_ingest_schedule],
-        sensors=[landing_files_sensor, transform_after_ingest],
+        sensors=[landing_files_sensor, transform_after_ingest, transform_after_erasure],
         resources=build_resources(),
     )
 

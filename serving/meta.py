@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from ingestion.audit import ensure_reconciliation_table
 from serving.policy import ColumnRule
 
 
@@ -46,6 +47,7 @@ loaded AS (
 SELECT latest.feed, loaded.last_landing_day, loaded.last_loaded_at,
        sum(latest.files_loaded)::BIGINT AS files_loaded, sum(latest.rows_read)::BIGINT AS rows_read,
        sum(latest.rows_passed)::BIGINT AS rows_passed, sum(latest.rows_quarantined)::BIGINT AS rows_quarantined,
+       coalesce(sum(latest.rows_suppressed), 0)::BIGINT AS rows_suppressed,
        sum(latest.redeliveries_removed)::BIGINT AS redeliveries_removed
 FROM latest LEFT JOIN loaded USING (feed)
 GROUP BY ALL ORDER BY latest.feed
@@ -61,6 +63,7 @@ def write_meta(con: duckdb.DuckDBPyConnection, catalog: str, generation: Generat
         ?::VARCHAR AS models_version, ?::VARCHAR AS kind""",
                 [generation.generation_id, generation.published_at, generation.run_id, generation.models_version,
                  kind])
+    ensure_reconciliation_table(con)  # a warehouse older than its latest columns
     con.execute(f"CREATE TABLE {catalog}.meta.feeds AS {FEEDS_SQL}")
     _insert_rows(con, f"{catalog}.meta.tables", {"schema_name": "VARCHAR", "table_name": "VARCHAR",
                                                  "row_count": "BIGINT"},

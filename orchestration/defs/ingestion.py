@@ -19,6 +19,7 @@ from ingestion.loader import FeedLoader
 from ingestion.settings import get_settings
 from orchestration.defs.partitions import landing_days
 from orchestration.defs.resources import DUCKDB_POOL
+from serving.keys import pii_key
 
 INGESTION_GROUP = "ingestion"
 
@@ -69,7 +70,7 @@ def build_feed_asset(contract: FeedContract) -> dg.AssetsDefinition:
         last = date.fromordinal(window.end.date().toordinal() - 1)
         days = [date.fromisoformat(k) for k in context.partition_keys]
         with duckdb.get_connection() as con:
-            loader = FeedLoader(con, contract, settings.landing_dir)
+            loader = FeedLoader(con, contract, settings.landing_dir, pii_key(settings.secrets_dir))
             files = [f for load in loader.load_days(days) for f in load.files]
             started = time.perf_counter()
             validation = validate_days(con, contract, first, last)
@@ -82,7 +83,7 @@ def build_feed_asset(contract: FeedContract) -> dg.AssetsDefinition:
             context.log.warning(problem.describe())
         unbalanced = [r["load_date"].isoformat() for r in balance if not r["balanced"]]
         if unbalanced:
-            raise dg.Failure(f"[{contract.feed}] rows read != passed + quarantined on {unbalanced}")
+            raise dg.Failure(f"[{contract.feed}] rows read != passed + quarantined + suppressed on {unbalanced}")
         evaluated = {check.rule: check for check in validation.batch_checks}
         for spec in check_specs:
             check = evaluated.get(spec.name)
@@ -109,6 +110,7 @@ def build_feed_asset(contract: FeedContract) -> dg.AssetsDefinition:
             "rows_read": sum(r["rows_read"] for r in balance),
             "rows_passed": sum(r["rows_passed"] for r in balance),
             "rows_quarantined": sum(r["rows_quarantined"] for r in balance),
+            "rows_suppressed": sum(r["rows_suppressed"] for r in balance),
             "redeliveries_removed": sum(r["redeliveries_removed"] for r in balance),
             "failures_by_rule": dg.MetadataValue.json(validation.failures_by_rule),
             "file_problems": dg.MetadataValue.md("\n".join(f"- {f.describe()}" for f in files

@@ -1,0 +1,1 @@
+"""Consent and erasure: what the pipeline keeps about a person, and how it forgets them."""
