@@ -18,6 +18,7 @@ from functools import cache
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import psutil
 
 from bench import compare
@@ -68,7 +69,7 @@ def _run_processes() -> multiprocessing.context.BaseContext:
     return context
 
 
-def _execute(job: str, tags: dict[str, str], settings: dict[str, str]) -> dict:
+def _execute(job: str, tags: dict[str, str], settings: dict[str, str], run_config: dict | None = None) -> dict:
     """In the run's own process: execute one job and report what the bench needs of it."""
     from orchestration.definitions import build_definitions
 
@@ -76,7 +77,8 @@ def _execute(job: str, tags: dict[str, str], settings: dict[str, str]) -> dict:
     defs = build_definitions()
     instance = dg.DagsterInstance.ephemeral()
     with measured() as run:
-        result = defs.resolve_job_def(job).execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+        result = defs.resolve_job_def(job).execute_in_process(instance=instance, tags=tags, raise_on_error=False,
+                                                              run_config=run_config)
     return {"success": result.success, "run": run, "validate_seconds": _validate_seconds(result),
             "step_seconds": _step_seconds(instance, result.run_id), "publish_mode": _publish_mode(result)}
 
@@ -90,13 +92,13 @@ def _publish_mode(result) -> str | None:
     return None
 
 
-def _run(job: str, tags: dict[str, str] | None = None) -> dict:
+def _run(job: str, tags: dict[str, str] | None = None, run_config: dict | None = None) -> dict:
     """One Dagster run in a process of its own, as a deployment's run launcher starts every run: what a run's
     process held is returned before the next starts (a million customers' ingest and transform do not fit in
     one process together). Its seconds and peak memory are measured in that process, around the run."""
     settings = {key: os.environ[key] for key in SETTINGS}
     with _run_processes().Pool(1) as pool:
-        outcome = pool.apply(_execute, (job, tags or {}, settings))
+        outcome = pool.apply(_execute, (job, tags or {}, settings, run_config))
     assert outcome["success"], f"{job} failed"
     return outcome
 
@@ -216,6 +218,8 @@ def main(argv: list[str] | None = None) -> dict:
             if scale == args.scale and not args.add_growth:
                 results["main"] = run
                 _compare(results, work / str(scale), records, args.identity_sample)
+                print("[bench] erasure", flush=True)
+                results["erasure"] = measure_erasure(work / str(scale))
             shutil.rmtree(work / str(scale), ignore_errors=True)  # a large scale's files are gigabytes
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -231,6 +235,30 @@ def main(argv: list[str] | None = None) -> dict:
     (args.out / "latest.md").write_text(table)
     print(table)
     return results
+
+
+def measure_erasure(root: Path, batch: int = 100) -> dict:
+    """Forget one person, then `batch` people in one run, each followed by the rebuild (transform, full publish,
+    compaction), as `python -m privacy forget` runs them."""
+    con = duckdb.connect(str(root / "warehouse" / "crm.duckdb"), read_only=True)
+    emails = [e for (e,) in con.execute("SELECT email FROM core.dim_customers WHERE email IS NOT NULL "
+                                        "ORDER BY customer_id LIMIT ?", [batch + 1]).fetchall()]
+    con.close()
+    figures = {}
+    for label, people in (("one", emails[:1]), ("batch", emails[1:])):
+        requests = root / "secrets" / f"erasure-{label}.csv"
+        requests.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        requests.write_text("email,reason\n" + "".join(f"{email},bench\n" for email in people))
+        forget = _run("erasure_job", run_config={"ops": {"forget_people": {"config": {"from_file": str(requests)}}}})
+        requests.unlink()
+        rebuild = _run("transform_job")
+        steps = rebuild["step_seconds"]
+        figures[label] = {"people": len(people), "forget_seconds": round(forget["run"].seconds, 2),
+                          "rebuild_seconds": round(rebuild["run"].seconds, 2),
+                          "publish_seconds": round(steps.get("publish_serving_databases", 0.0), 2),
+                          "compaction_seconds": round(steps.get("build_database_compacted", 0.0), 2),
+                          "publish_mode": rebuild["publish_mode"]}
+    return figures
 
 
 def _compare(results: dict, root: Path, records, identity_sample: int) -> None:

@@ -19,8 +19,12 @@ def test_bench_writes_its_results_and_the_comparisons_agree(tmp_path):
     assert results["ingestion"]["rows_project"] >= results["ingestion"]["rows_pandas"] > 0
     for name, figures in results["identity"].items():
         assert figures["project_precision"] >= 0.97, name
+    erasure = results["erasure"]
+    assert erasure["one"]["people"] == 1 and erasure["batch"]["people"] == 100
+    assert erasure["one"]["publish_mode"] == erasure["batch"]["publish_mode"] == "full"  # after an erasure
+    assert erasure["one"]["compaction_seconds"] > 0 and erasure["batch"]["compaction_seconds"] > 0
     table = (tmp_path / "latest.md").read_text()
-    assert "## Targets" in table and "| RFM summary vs lifetimes |" in table
+    assert "## Targets" in table and "| RFM summary vs lifetimes |" in table and "## Erasure" in table
 
     # a scale run on its own later joins the saved growth table; the main run and comparisons are kept
     added = main(["--scale", "300", "--days", "20", "--add-growth", "150", "--out", str(tmp_path)])

@@ -23,9 +23,10 @@ def test_definitions_load_with_every_layer():
     assert graph.get(dg.AssetKey(["raw", "web_events"])).partitions_def is not None
     assert graph.get(dg.AssetKey(["quarantine", "web_events"])).partitions_def is None
     assert "\n".join(keys) + "\n" == SNAPSHOT.read_text(), "asset graph changed: update tests/snapshots/asset_keys.txt"
-    assert {j.name for j in repo.get_all_jobs()} >= {"ingest_job", "transform_job"}
+    assert {j.name for j in repo.get_all_jobs()} >= {"ingest_job", "transform_job", "erasure_job"}
     assert {s.name for s in repo.schedule_defs} == {"daily_ingest_schedule"}
-    assert {s.name for s in repo.sensor_defs} == {"landing_files_sensor", "transform_after_ingest"}
+    assert {s.name for s in repo.sensor_defs} == {"landing_files_sensor", "transform_after_ingest",
+                                                  "transform_after_erasure"}
 
 
 def test_lineage_is_one_graph():
@@ -45,3 +46,5 @@ def test_every_writer_shares_the_duckdb_pool():
     for assets_def in defs.get_repository_def().asset_graph.assets_defs:
         if assets_def.is_executable:
             assert assets_def.node_def.pool == "duckdb", assets_def.node_def.name
+    erasure = defs.get_repository_def().get_job("erasure_job")
+    assert {node.definition.pool for node in erasure.nodes} == {"duckdb"}

@@ -34,3 +34,19 @@ def test_analysts_dbt_build_from_the_repository_root_finds_the_warehouse_without
     assert done.returncode == 0, done.stdout[-3000:]
     assert "Completed successfully" in done.stdout
     assert warehouse.stat().st_mtime_ns > built_before  # it built into data/ beside the project
+
+
+def test_forget_as_written_from_the_repository_root(pipeline, tmp_path):
+    """README's `.venv/bin/python -m privacy forget ...` runs from the root; an identifier nobody has changes
+    nothing (the full erasure is tests/test_erasure.py)."""
+    data = tmp_path / "data"
+    shutil.copytree(pipeline.settings.data_dir, data, ignore=shutil.ignore_patterns("landing", "truth", "serving"))
+    env = {**os.environ, "CRM_DATA_DIR": str(data), "CRM_WAREHOUSE": str(data / "warehouse" / "crm.duckdb")}
+    env.pop("DAGSTER_HOME", None)
+    env.pop("CRM_SERVING_POSTGRES_URL", None)
+    done = subprocess.run([str(BIN / "python"), "-m", "privacy", "forget", "--email", "nobody@example.com",
+                           "--reason", "ticket 4711"], cwd=Path(__file__).resolve().parents[1], env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "not found - no customer has this email: nothing changed" in done.stdout
+    assert "nobody@example.com" not in done.stdout + done.stderr
