@@ -256,7 +256,7 @@ def measure_erasure(root: Path, batch: int = 100) -> dict:
         figures[label] = {"people": len(people), "forget_seconds": round(forget["run"].seconds, 2),
                           "rebuild_seconds": round(rebuild["run"].seconds, 2),
                           "publish_seconds": round(steps.get("publish_serving_databases", 0.0), 2),
-                          "compaction_seconds": round(steps.get("build_database_compacted", 0.0), 2),
+                          "compaction_seconds": round(steps.get("privacy__build_database_compacted", 0.0), 2),
                           "publish_mode": rebuild["publish_mode"]}
     return figures
 

@@ -25,6 +25,8 @@ from serving.pseudonym import install_pseudonym_macro
 
 # a feed's record that is the person (a CRM contact row) goes whole; every other feed's rows stay as facts
 DROPPED_FEEDS = {"crm_contacts"}
+# what separates the fields of a quarantined record: CSV, JSON and the delimiters of a malformed line
+RECORD_FIELD_SEPARATORS = r'[,;|\t"{}\[\]]+'
 # identifier column of int_customer_records -> the feed columns that carry the same kind of identifier
 RECORD_IDENTIFIERS = {"email": "email", "phone": "phone", "loyalty_id": "loyalty_id", "account_id": "account_id"}
 
@@ -196,28 +198,36 @@ def _erase_feed_rows(con, contract: FeedContract, request_id: str) -> dict[str, 
     feed = contract.feed
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _erased_rows_{feed} AS
         SELECT _source_file, _row_number FROM raw.{feed} r WHERE {_matches(contract, 'r')}""")
+    # a quarantined row is theirs if it is one of their raw rows, or if a field of its record (the row as JSON,
+    # or the raw line) is one of their identifiers in that identifier's normal form: whole fields, never
+    # substrings, since one person's id can be the prefix of another's
+    normal_of_token = "CASE i.column_name " + " ".join(
+        f"WHEN '{column}' THEN {form.format(v='t.token')}" for column, form in IDENTIFIER_FORMS.items()) + " END"
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _erased_quarantine_{feed} AS
-        SELECT q._source_file, q._row_number FROM quarantine.{feed} q
-        WHERE (q._source_file, q._row_number) IN (SELECT (_source_file, _row_number) FROM _erased_rows_{feed})
-           OR EXISTS (SELECT 1 FROM _erased_identifiers i
-                      WHERE i.column_name IN ('email', 'loyalty_id', 'account_id', 'cookie_id')
-                      AND contains(lower(q.record), lower(i.normal)))
-           OR EXISTS (SELECT 1 FROM _erased_identifiers i WHERE i.column_name = 'phone'
-                      AND contains(regexp_replace(q.record, '[^0-9]', '', 'g'), i.normal))""")
+        SELECT _source_file, _row_number FROM quarantine.{feed}
+        WHERE (_source_file, _row_number) IN (SELECT (_source_file, _row_number) FROM _erased_rows_{feed})
+        UNION
+        SELECT t._source_file, t._row_number
+        FROM (SELECT _source_file, _row_number, unnest(string_split_regex(record, ?)) AS token
+              FROM quarantine.{feed}) AS t
+        JOIN _erased_identifiers AS i ON i.normal = {normal_of_token}""", [RECORD_FIELD_SEPARATORS])
     rows = con.execute(f"SELECT count(*) FROM _erased_rows_{feed}").fetchone()[0]
+    kept = 0
     if rows and feed not in DROPPED_FEEDS:
         blanked = ", ".join(f'NULL AS "{c.name}"' for c in contract.columns if c.pii)
         con.execute(f"""INSERT INTO {anonymised_table(feed)} SELECT * REPLACE (
                 {blanked + ', ' if blanked else ''}NULL AS _extra_columns, 'erasure/{request_id}' AS _source_file,
                 row_number() OVER (ORDER BY r._source_file, r._row_number) AS _row_number, NULL AS _file_checksum)
-            FROM raw.{feed} r SEMI JOIN _erased_rows_{feed} USING (_source_file, _row_number)""")
+            FROM raw.{feed} r SEMI JOIN _erased_rows_{feed} USING (_source_file, _row_number)
+            ANTI JOIN quarantine.{feed} q USING (_source_file, _row_number)""")  # only clean rows are facts
+        kept = con.execute(f"SELECT count(*) FROM {anonymised_table(feed)} WHERE _source_file = 'erasure/{request_id}'").fetchone()[0]
     con.execute(f"DELETE FROM raw.{feed} WHERE (_source_file, _row_number) IN "
                 f"(SELECT (_source_file, _row_number) FROM _erased_rows_{feed})")
     quarantined = con.execute(f"SELECT count(*) FROM _erased_quarantine_{feed}").fetchone()[0]
     con.execute(f"DELETE FROM quarantine.{feed} WHERE (_source_file, _row_number) IN "
                 f"(SELECT (_source_file, _row_number) FROM _erased_quarantine_{feed})")
     return {f"raw.{feed}": rows, f"quarantine.{feed}": quarantined,
-            anonymised_table(feed): rows if feed not in DROPPED_FEEDS else 0}
+            anonymised_table(feed): kept}
 
 
 def _erase_identity(con) -> dict[str, int]:
