@@ -78,6 +78,11 @@ def forget(con: duckdb.DuckDBPyConnection, key: bytes, landing_dir: Path, reques
     ensure_suppression_list(con)
     con.execute(REQUESTS_DDL)
     install_pseudonym_macro(con, key)
+    # every record with its customer, read once for the whole batch (int_customer_records is a view over
+    # every feed's staging); each erasure removes its people from it too
+    con.execute("""CREATE OR REPLACE TEMP TABLE _customer_records AS
+        SELECT c.customer_id, r.source, r.source_record_id, r.email, r.phone, r.loyalty_id, r.account_id
+        FROM identity.customer_crosswalk c JOIN intermediate.int_customer_records r USING (source, source_record_id)""")
     return [_forget_one(con, landing_dir, contracts, request, asked_by) for request in requests]
 
 
@@ -100,6 +105,7 @@ def _forget_one(con, landing_dir: Path, contracts: dict[str, FeedContract], requ
         for contract in contracts.values():
             touched |= _erase_feed_rows(con, contract, request_id)
         touched |= _erase_identity(con)
+        con.execute("DELETE FROM _customer_records WHERE customer_id IN (SELECT customer_id FROM _erased_customers)")
         rewritten = _rewrite_landing(con, landing_dir, contracts)
         con.execute("INSERT INTO audit.erasure_requests VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'erased')",
                     [request_id, datetime.now(), request.reason, asked_by, hashes, len(customers),
@@ -124,12 +130,11 @@ def _resolve(con, request: ErasureRequest) -> list[str]:
     """The customer ids whose records carry the request's identifier (in the records' standardised form)."""
     match = {"email": f"r.email = {IDENTIFIER_FORMS['email'].format(v='?')}",
              "phone": f"{IDENTIFIER_FORMS['phone'].format(v='r.phone')} = {IDENTIFIER_FORMS['phone'].format(v='?')}",
-             "customer_id": "c.customer_id = ?"}[request.kind]
+             "customer_id": "r.customer_id = ?"}[request.kind]
     parameters = [request.value] * match.count("?")
     return [r[0] for r in con.execute(f"""
-        SELECT DISTINCT c.customer_id FROM identity.customer_crosswalk c
-        JOIN intermediate.int_customer_records r USING (source, source_record_id)
-        WHERE {match} ORDER BY 1""", parameters).fetchall()]
+        SELECT DISTINCT customer_id FROM _customer_records AS r WHERE {match}
+        ORDER BY 1""", parameters).fetchall()]
 
 
 def _earlier_request(con, request: ErasureRequest) -> str | None:
@@ -154,7 +159,7 @@ def _collect_identifiers(con, customers: list[str]) -> None:
     con.execute("""CREATE OR REPLACE TEMP TABLE _erased_records AS SELECT source, source_record_id
                    FROM identity.customer_crosswalk WHERE customer_id IN (SELECT customer_id FROM _erased_customers)""")
     selects = [f"SELECT '{column}' AS column_name, {IDENTIFIER_FORMS[column].format(v='r.' + column)} AS normal "
-               f"FROM intermediate.int_customer_records r SEMI JOIN _erased_records USING (source, source_record_id)"
+               f"FROM _customer_records r SEMI JOIN _erased_records USING (source, source_record_id)"
                for column in RECORD_IDENTIFIERS]
     selects += [f"SELECT '{key}', {IDENTIFIER_FORMS[key].format(v='source_record_id')} FROM _erased_records "
                 f"WHERE source = '{feed}'" for feed, key in RECORD_KEYS.items()]
