@@ -101,6 +101,8 @@ def _forget_one(con, landing_dir: Path, contracts: dict[str, FeedContract], requ
     rewritten: list[Rewrite] = []
     con.execute("BEGIN TRANSACTION")
     try:
+        for contract in contracts.values():
+            _find_rows(con, contract)
         hashes = _suppress(con, contracts, request_id)
         for contract in contracts.values():
             touched |= _erase_feed_rows(con, contract, request_id)
@@ -188,8 +190,10 @@ def _suppress(con, contracts: dict[str, FeedContract], request_id: str) -> list[
     selects = ["SELECT pseudonym(column_name || ':' || normal) AS h, column_name AS kind FROM _erased_identifiers"]
     for contract in contracts.values():
         for column in identifier_columns(contract):
+            # over their rows only: hashing is HMAC, too dear for every row of a feed
             selects.append(f"SELECT {hashed(column, 'r')}, '{column}' FROM raw.{contract.feed} r "
-                           f"WHERE ({_matches(contract, 'r')}) AND r.{column} IS NOT NULL")
+                           f"SEMI JOIN _erased_rows_{contract.feed} USING (_source_file, _row_number) "
+                           f"WHERE r.{column} IS NOT NULL")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _erased_hashes AS SELECT DISTINCT h, kind FROM ({' UNION ALL '.join(selects)}) "
                 "WHERE h IS NOT NULL")
     con.execute("""INSERT INTO audit.suppression_list SELECT h, kind, ?, now() FROM _erased_hashes
@@ -197,12 +201,16 @@ def _suppress(con, contracts: dict[str, FeedContract], request_id: str) -> list[
     return [r[0] for r in con.execute("SELECT h FROM _erased_hashes ORDER BY h").fetchall()]
 
 
+def _find_rows(con, contract: FeedContract) -> None:
+    """`_erased_rows_<feed>`: the (file, row) of every raw row of the feed that belongs to the person."""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _erased_rows_{contract.feed} AS
+        SELECT _source_file, _row_number FROM raw.{contract.feed} r WHERE {_matches(contract, 'r')}""")
+
+
 def _erase_feed_rows(con, contract: FeedContract, request_id: str) -> dict[str, int]:
     """Move the person's raw rows out of raw: as anonymous facts (identifiers null, no landing file) unless the
     feed's row is the person; drop their quarantined rows, whose whole-record JSON holds the values."""
     feed = contract.feed
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _erased_rows_{feed} AS
-        SELECT _source_file, _row_number FROM raw.{feed} r WHERE {_matches(contract, 'r')}""")
     # a quarantined row is theirs if it is one of their raw rows, or if a field of its record (the row as JSON,
     # or the raw line) is one of their identifiers in that identifier's normal form: whole fields, never
     # substrings, since one person's id can be the prefix of another's
