@@ -27,8 +27,8 @@ from serving.pseudonym import install_pseudonym_macro
 DROPPED_FEEDS = {"crm_contacts"}
 # what separates the fields of a quarantined record: CSV, JSON and the delimiters of a malformed line
 RECORD_FIELD_SEPARATORS = r'[,;|\t"{}\[\]]+'
-# identifier column of int_customer_records -> the feed columns that carry the same kind of identifier
-RECORD_IDENTIFIERS = {"email": "email", "phone": "phone", "loyalty_id": "loyalty_id", "account_id": "account_id"}
+# the identifier columns of int_customer_records (feeds name the same identifiers alike)
+RECORD_IDENTIFIERS = ("email", "phone", "loyalty_id", "account_id")
 
 REQUESTS_DDL = """CREATE TABLE IF NOT EXISTS audit.erasure_requests (
     request_id VARCHAR, requested_at TIMESTAMP, reason VARCHAR, asked_by VARCHAR, identifier_hashes VARCHAR[],

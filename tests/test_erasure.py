@@ -16,8 +16,7 @@ from privacy.__main__ import main as privacy_cli
 
 FIRST_DAY, LAST_DAY = "2026-05-01", "2026-05-21"
 REPO = Path(__file__).resolve().parents[1]
-IDENTIFYING = {"email": "email", "phone": "phone", "loyalty_id": "loyalty_id", "account_id": "account_id",
-               "cookie_id": "cookie_id"}
+IDENTIFYING = {"email", "phone", "loyalty_id", "account_id", "cookie_id"}
 
 
 @dataclass
