@@ -70,48 +70,56 @@ class ErasureResult:
 
 def forget(con: duckdb.DuckDBPyConnection, key: bytes, landing_dir: Path, requests: list[ErasureRequest],
            asked_by: str = "") -> list[ErasureResult]:
-    """Erase each request's person from the build database `con` and the landing files; one transaction per
-    request, so a failure leaves that person as they were (and the landing files untouched)."""
+    """Erase the requests' people from the build database `con` and the landing files. The batch is set-based:
+    each table is read and each landing file rewritten once, however many requests; and it is one transaction,
+    so a failure leaves everyone as they were (and the landing files untouched). Each request keeps its own
+    audit row, with the identifiers and the rows that were its person's."""
     contracts = load_contracts()
     for contract in contracts.values():
         ensure_feed_tables(con, contract)
     ensure_suppression_list(con)
     con.execute(REQUESTS_DDL)
     install_pseudonym_macro(con, key)
-    # every record with its customer, read once for the whole batch (int_customer_records is a view over
-    # every feed's staging); each erasure removes its people from it too
-    con.execute("""CREATE OR REPLACE TEMP TABLE _customer_records AS
-        SELECT c.customer_id, r.source, r.source_record_id, r.email, r.phone, r.loyalty_id, r.account_id
-        FROM identity.customer_crosswalk c JOIN intermediate.int_customer_records r USING (source, source_record_id)""")
-    return [_forget_one(con, landing_dir, contracts, request, asked_by) for request in requests]
+    stamp = f"{datetime.now():%Y%m%d%H%M%S}"
+    batch = {f"erasure-{stamp}-{uuid.uuid4().hex[:8]}": request for request in requests}
+    _load_requests(con, batch)
+    owners = _resolve(con)
+    results = {request_id: _not_erased(con, request_id, request, owners.get(request_id, set()))
+               for request_id, request in batch.items() if request_id not in owners.get(request_id, set())}
+    if len(results) < len(batch):
+        results |= _erase(con, landing_dir, contracts, batch, results.keys(), asked_by)
+    return [results[request_id] for request_id in batch]
 
 
-def _forget_one(con, landing_dir: Path, contracts: dict[str, FeedContract], request: ErasureRequest,
-                asked_by: str) -> ErasureResult:
-    request_id = f"erasure-{datetime.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
-    customers = _resolve(con, request)
-    if not customers:
-        earlier = _earlier_request(con, request)
-        if earlier:
-            return ErasureResult(request_id, "already erased",
-                                 f"this {request.kind} was erased by {earlier}: nothing left to remove")
-        return ErasureResult(request_id, "not found", f"no customer has this {request.kind}: nothing changed")
-    _collect_identifiers(con, customers)
-    touched: dict[str, int] = {}
+def _erase(con, landing_dir: Path, contracts: dict[str, FeedContract], batch: dict[str, ErasureRequest],
+           not_erased, asked_by: str) -> dict[str, ErasureResult]:
+    _collect_identifiers(con)
     rewritten: list[Rewrite] = []
     con.execute("BEGIN TRANSACTION")
     try:
         for contract in contracts.values():
             _find_rows(con, contract)
-        hashes = _suppress(con, contracts, request_id)
+        hashes = _suppress(con, contracts)
+        touched: dict[str, dict[str, int]] = {}
         for contract in contracts.values():
-            touched |= _erase_feed_rows(con, contract, request_id)
-        touched |= _erase_identity(con)
-        con.execute("DELETE FROM _customer_records WHERE customer_id IN (SELECT customer_id FROM _erased_customers)")
-        rewritten = _rewrite_landing(con, landing_dir, contracts)
-        con.execute("INSERT INTO audit.erasure_requests VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'erased')",
-                    [request_id, datetime.now(), request.reason, asked_by, hashes, len(customers),
-                     json.dumps({t: n for t, n in sorted(touched.items()) if n}), len(rewritten)])
+            _count(touched, _erase_feed_rows(con, contract))
+        _count(touched, _erase_identity(con))
+        rewritten, files = _rewrite_landing(con, landing_dir, contracts)
+        customers = dict(con.execute("SELECT request_id, count(*) FROM _erased_customers GROUP BY 1").fetchall())
+        results = {}
+        for request_id in batch.keys() - set(not_erased):
+            rows = {t: n for t, n in sorted(touched.get(request_id, {}).items()) if n}
+            results[request_id] = ErasureResult(
+                request_id, "erased", f"erased {customers[request_id]} customer id(s): {sum(rows.values())} rows "
+                f"in {len(rows)} tables, {files.get(request_id, 0)} landing file(s) rewritten",
+                customers[request_id], rows, files.get(request_id, 0))
+        erased = list(results.values())
+        con.execute("""INSERT INTO audit.erasure_requests SELECT unnest(?::VARCHAR[]), now()::TIMESTAMP,
+                unnest(?::VARCHAR[]), ?, unnest(?::VARCHAR[][]), unnest(?::BIGINT[]), unnest(?::JSON[]),
+                unnest(?::BIGINT[]), 'erased'""",
+                    [[r.request_id for r in erased], [batch[r.request_id].reason for r in erased], asked_by,
+                     [hashes.get(r.request_id, []) for r in erased], [r.customers for r in erased],
+                     [json.dumps(r.rows_touched) for r in erased], [r.files_rewritten for r in erased]])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -122,172 +130,251 @@ def _forget_one(con, landing_dir: Path, contracts: dict[str, FeedContract], requ
     # longer knows, so the next load re-reads that day and the suppression list keeps the person out.
     for rewrite in rewritten:
         rewrite.commit()
-    rows = {t: n for t, n in touched.items() if n}
-    return ErasureResult(request_id, "erased",
-                         f"erased {len(customers)} customer id(s): {sum(rows.values())} rows in {len(rows)} tables, "
-                         f"{len(rewritten)} landing file(s) rewritten", len(customers), rows, len(rewritten))
+    return results
 
 
-def _resolve(con, request: ErasureRequest) -> list[str]:
-    """The customer ids whose records carry the request's identifier (in the records' standardised form)."""
-    match = {"email": f"r.email = {IDENTIFIER_FORMS['email'].format(v='?')}",
-             "phone": f"{IDENTIFIER_FORMS['phone'].format(v='r.phone')} = {IDENTIFIER_FORMS['phone'].format(v='?')}",
-             "customer_id": "r.customer_id = ?"}[request.kind]
-    parameters = [request.value] * match.count("?")
-    return [r[0] for r in con.execute(f"""
-        SELECT DISTINCT customer_id FROM _customer_records AS r WHERE {match}
-        ORDER BY 1""", parameters).fetchall()]
+def _count(touched: dict[str, dict[str, int]], counts: list[tuple[str, str, int]]) -> None:
+    for request_id, table, rows in counts:
+        per_table = touched.setdefault(request_id, {})
+        per_table[table] = per_table.get(table, 0) + rows
 
 
-def _earlier_request(con, request: ErasureRequest) -> str | None:
-    """The request that already erased this identifier, found by its keyed hash in the suppression list."""
-    column = request.kind
-    form = IDENTIFIER_FORMS[column].format(v="?")
-    row = con.execute(f"""SELECT request_id FROM audit.suppression_list
-        WHERE identifier_hash = pseudonym('{column}:' || {form}) ORDER BY added_at LIMIT 1""",
-                      [request.value] * form.count("?")).fetchone()
-    return row[0] if row else None
+def _load_requests(con, batch: dict[str, ErasureRequest]) -> None:
+    """`_requests`: each request's id, position in the batch, kind and identifier in its normal form."""
+    forms = " ".join(f"WHEN '{kind}' THEN {IDENTIFIER_FORMS[kind].format(v='value')}"
+                     for kind in ("email", "phone", "customer_id"))
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _requests AS
+        SELECT request_id, position, kind, CASE kind {forms} END AS normal FROM (
+            SELECT unnest(?::VARCHAR[]) AS request_id, unnest(range(?)) AS position, unnest(?::VARCHAR[]) AS kind,
+                   unnest(?::VARCHAR[]) AS value)""",
+                [list(batch), len(batch), [r.kind for r in batch.values()], [r.value for r in batch.values()]])
 
 
-def _collect_identifiers(con, customers: list[str]) -> None:
-    """Temp tables of the person: `_erased_customers`, `_erased_records` (their crosswalk rows) and
-    `_erased_identifiers` (column, normal form) of every identifier their records and web sessions used."""
-    con.execute("CREATE OR REPLACE TEMP TABLE _erased_customers AS SELECT unnest(?::VARCHAR[]) AS customer_id",
-                [customers])
+def _resolve(con) -> dict[str, set[str]]:
+    """`_erased_customers` (customer_id, request_id): the customer ids whose records carry a request's
+    identifier, each claimed by the first request that names it, so that two requests for one person erase
+    them once. Returns, per request that found someone, the requests that claimed its customers."""
+    # every record with its customer (int_customer_records is a view over every feed's staging)
+    con.execute("""CREATE OR REPLACE TEMP TABLE _customer_records AS
+        SELECT c.customer_id, r.source, r.source_record_id, r.email, r.phone, r.loyalty_id, r.account_id
+        FROM identity.customer_crosswalk c JOIN intermediate.int_customer_records r USING (source, source_record_id)""")
+    phone = IDENTIFIER_FORMS["phone"].format(v="phone")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _request_customers AS
+        SELECT DISTINCT q.request_id, q.position, r.customer_id FROM _requests q JOIN (
+            SELECT customer_id, 'email' AS kind, email AS normal FROM _customer_records
+            UNION ALL SELECT customer_id, 'phone', {phone} FROM _customer_records
+            UNION ALL SELECT DISTINCT customer_id, 'customer_id', customer_id FROM _customer_records
+        ) r ON r.kind = q.kind AND r.normal = q.normal""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE _erased_customers AS
+        SELECT customer_id, arg_min(request_id, position) AS request_id FROM _request_customers GROUP BY 1""")
     # a merged-away id that points at them was theirs too
-    con.execute("""INSERT INTO _erased_customers SELECT customer_id FROM identity.customer_registry
-                   WHERE merged_into IN (SELECT customer_id FROM _erased_customers)
-                   AND customer_id NOT IN (SELECT customer_id FROM _erased_customers)""")
-    con.execute("""CREATE OR REPLACE TEMP TABLE _erased_records AS SELECT source, source_record_id
-                   FROM identity.customer_crosswalk WHERE customer_id IN (SELECT customer_id FROM _erased_customers)""")
-    selects = [f"SELECT '{column}' AS column_name, {IDENTIFIER_FORMS[column].format(v='r.' + column)} AS normal "
-               f"FROM _customer_records r SEMI JOIN _erased_records USING (source, source_record_id)"
+    con.execute("""INSERT INTO _erased_customers SELECT DISTINCT ON (g.customer_id) g.customer_id, e.request_id
+                   FROM identity.customer_registry g JOIN _erased_customers e ON g.merged_into = e.customer_id
+                   WHERE g.customer_id NOT IN (SELECT customer_id FROM _erased_customers)""")
+    owners: dict[str, set[str]] = {}
+    for request_id, owner in con.execute("""SELECT DISTINCT q.request_id, e.request_id FROM _request_customers q
+                                            JOIN _erased_customers e USING (customer_id)""").fetchall():
+        owners.setdefault(request_id, set()).add(owner)
+    return owners
+
+
+def _not_erased(con, request_id: str, request: ErasureRequest, owners: set[str]) -> ErasureResult:
+    """The answer to a request that erases nobody: its person is another request's in this batch, was erased
+    earlier (its identifier's keyed hash is on the suppression list), or is nobody."""
+    if owners:
+        return ErasureResult(request_id, "already erased",
+                             f"this {request.kind} is the person of {min(owners)} in this batch: erased once")
+    form = IDENTIFIER_FORMS[request.kind].format(v="?")
+    earlier = con.execute(f"""SELECT request_id FROM audit.suppression_list
+        WHERE identifier_hash = pseudonym('{request.kind}:' || {form}) ORDER BY added_at LIMIT 1""",
+                          [request.value] * form.count("?")).fetchone()
+    if earlier:
+        return ErasureResult(request_id, "already erased",
+                             f"this {request.kind} was erased by {earlier[0]}: nothing left to remove")
+    return ErasureResult(request_id, "not found", f"no customer has this {request.kind}: nothing changed")
+
+
+def _collect_identifiers(con) -> None:
+    """`_erased_records` (their crosswalk rows) and `_erased_identifiers` (column, normal form, request) of
+    every identifier the erased customers' records and web sessions used."""
+    con.execute("""CREATE OR REPLACE TEMP TABLE _erased_records AS SELECT x.source, x.source_record_id, e.request_id
+                   FROM identity.customer_crosswalk x JOIN _erased_customers e USING (customer_id)""")
+    selects = [f"SELECT '{column}' AS column_name, {IDENTIFIER_FORMS[column].format(v='r.' + column)} AS normal, "
+               f"e.request_id FROM _customer_records r JOIN _erased_records e USING (source, source_record_id)"
                for column in RECORD_IDENTIFIERS]
-    selects += [f"SELECT '{key}', {IDENTIFIER_FORMS[key].format(v='source_record_id')} FROM _erased_records "
-                f"WHERE source = '{feed}'" for feed, key in RECORD_KEYS.items()]
-    selects.append("SELECT 'customer_id', customer_id FROM _erased_customers")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _erased_identifiers AS SELECT DISTINCT * FROM ({' UNION ALL '.join(selects)}) "
-                "WHERE normal IS NOT NULL")
+    selects += [f"SELECT '{key}', {IDENTIFIER_FORMS[key].format(v='source_record_id')}, request_id "
+                f"FROM _erased_records WHERE source = '{feed}'" for feed, key in RECORD_KEYS.items()]
+    selects.append("SELECT 'customer_id', customer_id, request_id FROM _erased_customers")
+    _create_owned("_erased_identifiers", " UNION ALL ".join(selects), "column_name, normal", con,
+                  where="normal IS NOT NULL")
     # the browsers they signed in with: every session of those cookies is theirs
-    con.execute(f"""INSERT INTO _erased_identifiers SELECT DISTINCT 'cookie_id', {IDENTIFIER_FORMS['cookie_id'].format(v='w.cookie_id')}
-        FROM staging.stg_web_events w
-        WHERE {IDENTIFIER_FORMS['email'].format(v='w.email')} IN (SELECT normal FROM _erased_identifiers WHERE column_name = 'email')
-           OR {IDENTIFIER_FORMS['account_id'].format(v='w.account_id')} IN
-              (SELECT normal FROM _erased_identifiers WHERE column_name = 'account_id')""")
+    cookies = " UNION ALL ".join(
+        f"""SELECT 'cookie_id', {IDENTIFIER_FORMS['cookie_id'].format(v='w.cookie_id')}, i.request_id
+            FROM staging.stg_web_events w JOIN _erased_identifiers i
+            ON i.column_name = '{column}' AND i.normal = {IDENTIFIER_FORMS[column].format(v=f'w.{column}')}"""
+        for column in ("email", "account_id"))
+    con.execute(f"""INSERT INTO _erased_identifiers SELECT column_name, normal, min(request_id) FROM (
+            SELECT c.* FROM ({cookies}) AS c(column_name, normal, request_id)
+            ANTI JOIN _erased_identifiers USING (column_name, normal) WHERE c.normal IS NOT NULL)
+        GROUP BY ALL""")
 
 
-def _matches(contract: FeedContract, alias: str) -> str:
-    """SQL: the row `alias` of the feed belongs to the person (an identifier of theirs, or one of their records)."""
-    conditions = [f"{IDENTIFIER_FORMS[c].format(v=f'{alias}.{c}')} IN "
-                  f"(SELECT normal FROM _erased_identifiers WHERE column_name = '{c}')"
-                  for c in identifier_columns(contract)]
-    return " OR ".join(conditions) if conditions else "false"
+def _create_owned(table: str, select: str, key: str, con, where: str = "true") -> None:
+    """Temp `table` of the rows of `select` (columns ending in request_id), one per `key`: a row that two
+    requests' people share is the first request's (each row is removed, and counted, once)."""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {table} AS
+        SELECT {key}, min(request_id) AS request_id FROM ({select}) WHERE {where} GROUP BY ALL""")
 
 
-def _suppress(con, contracts: dict[str, FeedContract], request_id: str) -> list[str]:
-    """Add the keyed hash of every identifier of theirs (as their records hold it and as each raw row typed it)
-    to the suppression list; return the hashes."""
-    selects = ["SELECT pseudonym(column_name || ':' || normal) AS h, column_name AS kind FROM _erased_identifiers"]
+def _matching_rows(contract: FeedContract, relation: str) -> str:
+    """SQL: (_source_file, _row_number, request_id) of the rows of `relation` (the feed's raw table) that carry
+    an erased identifier."""
+    selects = [f"""SELECT r._source_file, r._row_number, i.request_id FROM {relation} r JOIN _erased_identifiers i
+                   ON i.column_name = '{c}' AND i.normal = {IDENTIFIER_FORMS[c].format(v=f'r.{c}')}"""
+               for c in identifier_columns(contract)]
+    return " UNION ALL ".join(selects) or \
+        "SELECT NULL::VARCHAR AS _source_file, NULL::BIGINT AS _row_number, NULL::VARCHAR AS request_id WHERE false"
+
+
+def _suppress(con, contracts: dict[str, FeedContract]) -> dict[str, list[str]]:
+    """Add the keyed hash of every erased identifier (as their records hold it and as each raw row typed it)
+    to the suppression list; return each request's hashes."""
+    selects = ["SELECT pseudonym(column_name || ':' || normal) AS h, column_name AS kind, request_id "
+               "FROM _erased_identifiers"]
     for contract in contracts.values():
-        for column in identifier_columns(contract):
-            # over their rows only: hashing is HMAC, too dear for every row of a feed
-            selects.append(f"SELECT {hashed(column, 'r')}, '{column}' FROM raw.{contract.feed} r "
-                           f"SEMI JOIN _erased_rows_{contract.feed} USING (_source_file, _row_number) "
-                           f"WHERE r.{column} IS NOT NULL")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _erased_hashes AS SELECT DISTINCT h, kind FROM ({' UNION ALL '.join(selects)}) "
-                "WHERE h IS NOT NULL")
-    con.execute("""INSERT INTO audit.suppression_list SELECT h, kind, ?, now() FROM _erased_hashes
-                   WHERE h NOT IN (SELECT identifier_hash FROM audit.suppression_list)""", [request_id])
-    return [r[0] for r in con.execute("SELECT h FROM _erased_hashes ORDER BY h").fetchall()]
+        columns = identifier_columns(contract)
+        if not columns:
+            continue
+        # their rows' identifiers as typed, read in one pass over the feed (hashing is HMAC: their rows only)
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _erased_values_{contract.feed} AS
+            SELECT e.request_id, {', '.join(f'r."{c}"' for c in columns)} FROM raw.{contract.feed} r
+            JOIN _erased_rows_{contract.feed} e USING (_source_file, _row_number)""")
+        selects += [f"SELECT {hashed(c, 'v')}, '{c}', v.request_id FROM _erased_values_{contract.feed} v "
+                    f"WHERE v.\"{c}\" IS NOT NULL" for c in columns]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _erased_hashes AS SELECT DISTINCT h, kind, request_id "
+                f"FROM ({' UNION ALL '.join(selects)}) WHERE h IS NOT NULL")
+    con.execute("""INSERT INTO audit.suppression_list
+                   SELECT h, any_value(kind), min(request_id), now() FROM _erased_hashes
+                   WHERE h NOT IN (SELECT identifier_hash FROM audit.suppression_list) GROUP BY h""")
+    return dict(con.execute("SELECT request_id, list(DISTINCT h ORDER BY h) FROM _erased_hashes GROUP BY 1").fetchall())
 
 
 def _find_rows(con, contract: FeedContract) -> None:
-    """`_erased_rows_<feed>`: the (file, row) of every raw row of the feed that belongs to the person."""
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _erased_rows_{contract.feed} AS
-        SELECT _source_file, _row_number FROM raw.{contract.feed} r WHERE {_matches(contract, 'r')}""")
+    """`_erased_rows_<feed>`: the (file, row, request) of every raw row of the feed that belongs to an erased
+    person (an identifier of theirs, or one of their records)."""
+    _create_owned(f"_erased_rows_{contract.feed}", _matching_rows(contract, f"raw.{contract.feed}"),
+                  "_source_file, _row_number", con)
 
 
-def _erase_feed_rows(con, contract: FeedContract, request_id: str) -> dict[str, int]:
-    """Move the person's raw rows out of raw: as anonymous facts (identifiers null, no landing file) unless the
-    feed's row is the person; drop their quarantined rows, whose whole-record JSON holds the values."""
+def _erase_feed_rows(con, contract: FeedContract) -> list[tuple[str, str, int]]:
+    """Move the erased people's raw rows out of raw: as anonymous facts (identifiers null, no landing file)
+    unless the feed's row is the person; drop their quarantined rows, whose whole-record JSON holds the values.
+    Returns (request, table, rows) counts."""
     feed = contract.feed
     # a quarantined row is theirs if it is one of their raw rows, or if a field of its record (the row as JSON,
     # or the raw line) is one of their identifiers in that identifier's normal form: whole fields, never
     # substrings, since one person's id can be the prefix of another's
-    normal_of_token = "CASE i.column_name " + " ".join(
-        f"WHEN '{column}' THEN {form.format(v='t.token')}" for column, form in IDENTIFIER_FORMS.items()) + " END"
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _erased_quarantine_{feed} AS
-        SELECT _source_file, _row_number FROM quarantine.{feed}
-        WHERE (_source_file, _row_number) IN (SELECT (_source_file, _row_number) FROM _erased_rows_{feed})
-        UNION
-        SELECT t._source_file, t._row_number
-        FROM (SELECT _source_file, _row_number, unnest(string_split_regex(record, ?)) AS token
-              FROM quarantine.{feed}) AS t
-        JOIN _erased_identifiers AS i ON i.normal = {normal_of_token}""", [RECORD_FIELD_SEPARATORS])
-    rows = con.execute(f"SELECT count(*) FROM _erased_rows_{feed}").fetchone()[0]
-    kept = 0
-    if rows and feed not in DROPPED_FEEDS:
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _quarantine_tokens AS
+        SELECT _source_file, _row_number, unnest(string_split_regex(record, ?)) AS token FROM quarantine.{feed}""",
+                [RECORD_FIELD_SEPARATORS])
+    # one equi-join per normal form (several identifiers share one), so that each is a hash join
+    forms: dict[str, list[str]] = {}
+    for column, form in IDENTIFIER_FORMS.items():
+        forms.setdefault(form, []).append(column)
+    tokens = " UNION ALL ".join(
+        f"""SELECT t._source_file, t._row_number, i.request_id FROM _quarantine_tokens AS t JOIN _erased_identifiers AS i
+            ON i.normal = {form.format(v='t.token')} AND i.column_name IN ({', '.join(f"'{c}'" for c in columns)})"""
+        for form, columns in forms.items())
+    _create_owned(f"_erased_quarantine_{feed}", f"""
+        SELECT _source_file, _row_number, e.request_id FROM quarantine.{feed} q
+        JOIN _erased_rows_{feed} e USING (_source_file, _row_number)
+        UNION ALL {tokens}""", "_source_file, _row_number", con)
+    counts = [(r, f"raw.{feed}", n) for r, n in con.execute(
+        f"SELECT request_id, count(*) FROM _erased_rows_{feed} GROUP BY 1").fetchall()]
+    counts += [(r, f"quarantine.{feed}", n) for r, n in con.execute(
+        f"SELECT request_id, count(*) FROM _erased_quarantine_{feed} GROUP BY 1").fetchall()]
+    if counts and feed not in DROPPED_FEEDS:
         blanked = ", ".join(f'NULL AS "{c.name}"' for c in contract.columns if c.pii)
-        con.execute(f"""INSERT INTO {anonymised_table(feed)} SELECT * REPLACE (
-                {blanked + ', ' if blanked else ''}NULL AS _extra_columns, 'erasure/{request_id}' AS _source_file,
-                row_number() OVER (ORDER BY r._source_file, r._row_number) AS _row_number, NULL AS _file_checksum)
-            FROM raw.{feed} r SEMI JOIN _erased_rows_{feed} USING (_source_file, _row_number)
+        con.execute(f"""INSERT INTO {anonymised_table(feed)} SELECT * EXCLUDE (request_id) REPLACE (
+                {blanked + ', ' if blanked else ''}NULL AS _extra_columns, 'erasure/' || e.request_id AS _source_file,
+                row_number() OVER (PARTITION BY e.request_id ORDER BY r._source_file, r._row_number) AS _row_number,
+                NULL AS _file_checksum)
+            FROM raw.{feed} r JOIN _erased_rows_{feed} e USING (_source_file, _row_number)
             ANTI JOIN quarantine.{feed} q USING (_source_file, _row_number)""")  # only clean rows are facts
-        kept = con.execute(f"SELECT count(*) FROM {anonymised_table(feed)} WHERE _source_file = 'erasure/{request_id}'").fetchone()[0]
+        counts += [(r, anonymised_table(feed), n) for r, n in con.execute(f"""
+            SELECT request_id, count(*) FROM {anonymised_table(feed)} a
+            JOIN (SELECT DISTINCT request_id FROM _erased_rows_{feed}) e ON a._source_file = 'erasure/' || e.request_id
+            GROUP BY 1""").fetchall()]
     con.execute(f"DELETE FROM raw.{feed} WHERE (_source_file, _row_number) IN "
                 f"(SELECT (_source_file, _row_number) FROM _erased_rows_{feed})")
-    quarantined = con.execute(f"SELECT count(*) FROM _erased_quarantine_{feed}").fetchone()[0]
     con.execute(f"DELETE FROM quarantine.{feed} WHERE (_source_file, _row_number) IN "
                 f"(SELECT (_source_file, _row_number) FROM _erased_quarantine_{feed})")
-    return {f"raw.{feed}": rows, f"quarantine.{feed}": quarantined,
-            anonymised_table(feed): kept}
+    return counts
 
 
-def _erase_identity(con) -> dict[str, int]:
-    """Their records, edges and ids in the identity tables (the next resolution no longer sees their records)."""
-    erased = "(SELECT customer_id FROM _erased_customers)"
-    statements = {
-        "identity.customer_crosswalk": f"DELETE FROM identity.customer_crosswalk WHERE customer_id IN {erased}",
-        "identity.match_edges": f"DELETE FROM identity.match_edges WHERE customer_id IN {erased}",
-        "identity.customer_registry": f"DELETE FROM identity.customer_registry WHERE customer_id IN {erased} "
-                                      f"OR merged_into IN {erased}",
-        "identity.customer_id_changes": f"DELETE FROM identity.customer_id_changes WHERE customer_id IN {erased} "
-                                        f"OR related_customer_id IN {erased}",
-    }
-    return {table: con.execute(sql).fetchone()[0] for table, sql in statements.items()}
+def _erase_identity(con) -> list[tuple[str, str, int]]:
+    """The erased customers' records, edges and ids in the identity tables (the next resolution no longer sees
+    their records). Returns (request, table, rows) counts."""
+    tables = {"identity.customer_crosswalk": ["customer_id"], "identity.match_edges": ["customer_id"],
+              "identity.customer_registry": ["customer_id", "merged_into"],
+              "identity.customer_id_changes": ["customer_id", "related_customer_id"]}
+    counts = []
+    for table, columns in tables.items():
+        joins = " ".join(f"LEFT JOIN _erased_customers e{n} ON t.{c} = e{n}.customer_id" for n, c in enumerate(columns))
+        owner = "coalesce(" + ", ".join(f"e{n}.request_id" for n in range(len(columns))) + ")"
+        counts += [(r, table, n) for r, n in con.execute(
+            f"SELECT {owner} AS request_id, count(*) FROM {table} t {joins} WHERE {owner} IS NOT NULL GROUP BY 1").fetchall()]
+        erased = " OR ".join(f"{c} IN (SELECT customer_id FROM _erased_customers)" for c in columns)
+        con.execute(f"DELETE FROM {table} WHERE {erased}")
+    return counts
 
 
-def _rewrite_landing(con, landing_dir: Path, contracts: dict[str, FeedContract]) -> list[Rewrite]:
+def _rewrite_landing(con, landing_dir: Path, contracts: dict[str, FeedContract]
+                     ) -> tuple[list[Rewrite], dict[str, int]]:
     """Rewrite every landing file that held an erased row without it (as a draft, moved in after the commit),
     renumber the rows after it, and record the new checksum and counts, so the rewritten file is not taken for
-    a new delivery and its day still balances."""
+    a new delivery and its day still balances. Returns the rewrites and the files rewritten per request."""
     rewrites: list[Rewrite] = []
+    rewritten = {column: [] for column in ("feed", "file", "removed", "in_raw", "checksum", "size_bytes")}
+    files: dict[str, int] = {}
     for feed, contract in contracts.items():
         removed = con.execute(f"""
-            SELECT _source_file, list(_row_number ORDER BY _row_number), count(*) FILTER (in_raw) FROM (
-                SELECT _source_file, _row_number, bool_or(in_raw) AS in_raw FROM (
+            SELECT _source_file, list(_row_number ORDER BY _row_number), count(*) FILTER (in_raw),
+                   list(DISTINCT request_id) FROM (
+                SELECT _source_file, _row_number, bool_or(in_raw) AS in_raw, min(request_id) AS request_id FROM (
                     SELECT *, true AS in_raw FROM _erased_rows_{feed}
                     UNION ALL SELECT *, false FROM _erased_quarantine_{feed})
-                GROUP BY ALL)
+                GROUP BY _source_file, _row_number)
             WHERE _source_file NOT LIKE 'erasure/%'
             GROUP BY 1 ORDER BY 1""").fetchall()
-        for relative, numbers, in_raw in removed:
+        for relative, numbers, in_raw, requests in removed:
             if not (landing_dir / relative).is_file():
                 continue  # the landing file is gone (retention): nothing to rewrite
             rewrite = rewrite_without(landing_dir / relative, contract.format, set(numbers))
             rewrites.append(rewrite)
-            _renumber(con, feed, relative, numbers, rewrite.landed.checksum)
-            con.execute("""UPDATE audit.load_manifest SET checksum = ?, size_bytes = ?, rows_read = rows_read - ?,
-                    rows_loaded = rows_loaded - ?, rows_rejected = rows_rejected - ?
-                WHERE feed = ? AND file_path = ? AND status = 'loaded'""",
-                        [rewrite.landed.checksum, rewrite.landed.size_bytes, len(numbers), in_raw,
-                         len(numbers) - in_raw, feed, relative])
-    return rewrites
+            for column, value in zip(rewritten, (feed, relative, numbers, in_raw, rewrite.landed.checksum,
+                                                 rewrite.landed.size_bytes)):
+                rewritten[column].append(value)
+            for request_id in requests:
+                files[request_id] = files.get(request_id, 0) + 1
+    if rewrites:
+        _record_rewrites(con, rewritten)
+    return rewrites, files
 
 
-def _renumber(con, feed: str, relative: str, removed: list[int], checksum: str) -> None:
-    """Rows after a removed record move up in the rewritten file: their `_row_number` follows."""
-    for table in (f"raw.{feed}", f"quarantine.{feed}"):
-        checksum_update = ", _file_checksum = ?" if table.startswith("raw.") else ""
-        con.execute(f"""UPDATE {table} SET _row_number = _row_number - len(list_filter(?::BIGINT[], gone -> gone < _row_number))
-            {checksum_update} WHERE _source_file = ?""", [removed, *([checksum] if checksum_update else []), relative])
+def _record_rewrites(con, rewritten: dict[str, list]) -> None:
+    """Rows after a removed record move up in the rewritten file, so their `_row_number` follows; the manifest
+    takes the file's new checksum, size and counts. One statement per table for the whole batch."""
+    con.execute("""CREATE OR REPLACE TEMP TABLE _rewritten AS SELECT unnest(?::VARCHAR[]) AS feed,
+                   unnest(?::VARCHAR[]) AS file, unnest(?::BIGINT[][]) AS removed, unnest(?::BIGINT[]) AS in_raw,
+                   unnest(?::VARCHAR[]) AS checksum, unnest(?::BIGINT[]) AS size_bytes""", list(rewritten.values()))
+    for feed in sorted(set(rewritten["feed"])):
+        for table in (f"raw.{feed}", f"quarantine.{feed}"):
+            checksum = ", _file_checksum = w.checksum" if table.startswith("raw.") else ""
+            con.execute(f"""UPDATE {table} AS t
+                SET _row_number = t._row_number - len(list_filter(w.removed, gone -> gone < t._row_number)){checksum}
+                FROM _rewritten w WHERE w.feed = '{feed}' AND t._source_file = w.file""")
+    con.execute("""UPDATE audit.load_manifest AS m SET checksum = w.checksum, size_bytes = w.size_bytes,
+            rows_read = m.rows_read - len(w.removed), rows_loaded = m.rows_loaded - w.in_raw,
+            rows_rejected = m.rows_rejected - (len(w.removed) - w.in_raw)
+        FROM _rewritten w WHERE m.feed = w.feed AND m.file_path = w.file AND m.status = 'loaded'""")

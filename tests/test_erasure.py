@@ -232,3 +232,46 @@ def test_a_redelivery_of_their_original_files_is_suppressed_and_counted(story):
     assert balanced and suppressed == erased >= story.raw_rows  # every row of theirs, however it typed them
     assert _scalar(warehouse, "SELECT sum(rows_suppressed) FROM audit.load_manifest")[0][0] == erased
     assert _revenue(warehouse) == story.revenue
+
+
+def test_a_batch_erases_each_person_once_and_audits_each_request(story):
+    """Set-based batch: two requests naming one person erase them once, each other request gets its own audit
+    row with its own counts, and the rows removed from raw are exactly the sum of the requests' counts."""
+    from privacy.erasure import ErasureRequest, forget
+    from serving.keys import pii_key
+
+    con = duckdb.connect(str(story.settings.warehouse_path))
+    try:
+        (first, first_email, first_phone), (second, _, _) = con.execute("""
+            SELECT c.customer_id, any_value(r.email) FILTER (r.email IS NOT NULL),
+                   any_value(r.phone) FILTER (r.phone IS NOT NULL)
+            FROM identity.customer_crosswalk c JOIN intermediate.int_customer_records r USING (source, source_record_id)
+            GROUP BY 1 HAVING count(r.email) > 0 AND count(r.phone) > 0 ORDER BY count(*) DESC, 1 LIMIT 2""").fetchall()
+        raw_before = _raw_rows(con)
+        requests = [ErasureRequest(reason="batch", email=first_email.upper()),
+                    ErasureRequest(reason="batch", phone=first_phone),
+                    ErasureRequest(reason="batch", customer_id=second),
+                    ErasureRequest(reason="batch", email="nobody@example.invalid")]
+        results = forget(con, pii_key(story.settings.secrets_dir), story.settings.landing_dir, requests, "test")
+        assert [r.status for r in results] == ["erased", "already erased", "erased", "not found"]
+        assert results[0].request_id in results[1].message
+        audited = con.execute("""SELECT request_id, customers_erased, identifier_hashes, rows_touched::VARCHAR
+            FROM audit.erasure_requests WHERE reason = 'batch' ORDER BY request_id""").fetchall()
+        assert sorted(r[0] for r in audited) == sorted([results[0].request_id, results[2].request_id])
+        assert all(customers >= 1 and hashes for _, customers, hashes, _ in audited)
+        owned = dict(con.execute("SELECT request_id, count(*) FROM audit.suppression_list WHERE request_id IN (?, ?) "
+                                 "GROUP BY 1", [results[0].request_id, results[2].request_id]).fetchall())
+        assert set(owned) == {results[0].request_id, results[2].request_id}
+        removed = sum(n for r in (results[0], results[2]) for t, n in r.rows_touched.items()
+                      if t.startswith("raw.") and not t.endswith("__anonymised"))
+        assert removed > 0 and raw_before - _raw_rows(con) == removed
+        assert con.execute("SELECT count(*) FROM identity.customer_crosswalk WHERE customer_id IN (?, ?)",
+                           [first, second]).fetchone()[0] == 0
+    finally:
+        con.close()
+
+
+def _raw_rows(con) -> int:
+    tables = [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw' "
+                                        "AND NOT table_name LIKE '%__anonymised'").fetchall()]
+    return sum(con.execute(f"SELECT count(*) FROM raw.{t}").fetchone()[0] for t in tables)
