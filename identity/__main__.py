@@ -5,6 +5,7 @@
   python -m identity train [--records FILE] [--em]  retrain the Splink model (identity/model/splink_model.json)
   python -m identity blocking [--records FILE]      pairs each Splink blocking rule hands the model to score
   python -m identity lineage CUSTOMER_ID            the records joined under an id and the edge behind each join
+  python -m identity rescore                        the next transform scores every record again, not only new ones
 """
 
 from __future__ import annotations
@@ -94,6 +95,17 @@ def show_lineage(args) -> None:
         print(frame.to_string(index=False))
 
 
+def rescore(args) -> None:
+    from identity.store import forget_resolution_state
+
+    con = connect(get_settings().warehouse_path)
+    try:
+        forget_resolution_state(con)
+    finally:
+        con.close()
+    print("the next transform_job re-scores every customer record (identity/incremental.py)")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m identity", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -119,6 +131,8 @@ def main(argv: list[str] | None = None) -> None:
     command = commands.add_parser("lineage", help="records and match edges behind a customer id")
     command.add_argument("customer_id")
     command.set_defaults(run=show_lineage)
+    command = commands.add_parser("rescore", help="make the next resolution score every record (after retraining)")
+    command.set_defaults(run=rescore)
     args = parser.parse_args(argv)
     args.run(args)
 

@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 EM_BLOCKING_RULES = (block_on("email"), block_on("first_name_canonical", "last_name", "birth_date"),
                      block_on("birth_date"))
 MIN_EM_PAIRS = 100
+NO_PAIRS = pd.DataFrame(columns=["unique_id_l", "unique_id_r", "match_weight", "match_probability"])
 SPLINK_COLUMNS = ["unique_id", "first_name", "first_name_canonical", "last_name", "birth_date", "street",
                   "postcode", "city", "email", "phone"]
 
@@ -127,15 +129,23 @@ def settings() -> SettingsCreator:
     )
 
 
-def _linker(frame: pd.DataFrame, model: SettingsCreator | dict | Path, threads: int | None = None) -> Linker:
+def _linker(frame: pd.DataFrame, model: SettingsCreator | dict | Path, threads: int | None = None,
+            new: np.ndarray | None = None) -> Linker:
+    """A linker over `frame` (table `records`); with `new` (a mask over the frame), also the tables
+    `existing_records` and `new_records` to score the new against the existing and among themselves."""
     con = duckdb.connect(config=connection_config())  # the pipeline's memory limit: Splink spills, not the OOM killer
     if threads:
         con.execute(f"SET threads = {threads}")
     con.register("_frame", frame)
     # Typed explicitly: a column that is null throughout (no emails in FEBRL) must still be text for Splink.
-    con.execute("CREATE TABLE records AS SELECT unique_id::BIGINT AS unique_id, "
-                + ", ".join(f"{c}::VARCHAR AS {c}" for c in SPLINK_COLUMNS[1:]) + " FROM _frame")
+    typed = "SELECT unique_id::BIGINT AS unique_id, " + ", ".join(f"{c}::VARCHAR AS {c}" for c in SPLINK_COLUMNS[1:])
+    con.execute(f"CREATE TABLE records AS {typed} FROM _frame")
     con.unregister("_frame")
+    if new is not None:
+        con.register("_new", pd.DataFrame({"unique_id": frame["unique_id"].to_numpy(), "new": new}))
+        for table, condition in (("existing_records", "NOT n.new"), ("new_records", "n.new")):
+            con.execute(f"CREATE TABLE {table} AS SELECT r.* FROM records r JOIN _new n USING (unique_id) WHERE {condition}")
+        con.unregister("_new")
     db_api = DuckDBAPI(connection=con)
     return Linker(db_api.register("records"), model, log_level=logging.WARNING)
 
@@ -182,13 +192,39 @@ def train(records: pd.DataFrame, path: Path | None = MODEL_PATH, em: bool = Fals
 def probabilistic_edges(records: pd.DataFrame, threshold: float, model: dict | Path = MODEL_PATH) -> pd.DataFrame:
     """Pairs of record indices scored at or above `threshold` (match probability) by the trained model."""
     frame = splink_input(records)
-    columns = ["left_index", "right_index", "rule", "match_weight", "match_probability"]
     if len(frame) < 2:
-        return pd.DataFrame(columns=columns)
+        return _edges(NO_PAIRS)
     linker = _linker(frame, model)
-    pairs = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never").as_pandas_dataframe()
+    return _edges(linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
+                  .as_pandas_dataframe())
+
+
+def new_record_edges(records: pd.DataFrame, is_new: np.ndarray, threshold: float,
+                     model: dict | Path = MODEL_PATH) -> pd.DataFrame:
+    """The pairs `probabilistic_edges` would return that involve a new record (`is_new`, a mask over
+    `records`): the new records scored against the others and among themselves, never the others' pairs."""
+    frame = splink_input(records)
+    new = is_new[frame["unique_id"].to_numpy(dtype="int64")]
+    if not new.any():
+        return _edges(NO_PAIRS)
+    linker = _linker(frame, model, new=new)
+    db_api = linker._db_api
+    existing_records, new_records = db_api.register("existing_records"), db_api.register("new_records")
+    scored = []
+    if (~new).any():
+        scored.append(linker.inference.predict_between(existing_records, new_records, threshold_match_probability=threshold,
+                                                       warning_mode="never").as_pandas_dataframe())
+    if new.sum() >= 2:
+        scored.append(linker.inference.predict_within(new_records, threshold_match_probability=threshold,
+                                                      warning_mode="never").as_pandas_dataframe())
+    return _edges(pd.concat(scored, ignore_index=True) if scored else NO_PAIRS)
+
+
+def _edges(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Splink's pairs as edges, the smaller record index on the left (as a dedupe's predict orders them)."""
+    left, right = pairs["unique_id_l"].astype("int64").to_numpy(), pairs["unique_id_r"].astype("int64").to_numpy()
     return pd.DataFrame({
-        "left_index": pairs["unique_id_l"].astype("int64"), "right_index": pairs["unique_id_r"].astype("int64"),
-        "rule": "splink", "match_weight": pairs["match_weight"].astype(float),
-        "match_probability": pairs["match_probability"].astype(float),
-    }, columns=columns)
+        "left_index": np.minimum(left, right), "right_index": np.maximum(left, right),
+        "rule": "splink", "match_weight": pairs["match_weight"].astype(float).to_numpy(),
+        "match_probability": pairs["match_probability"].astype(float).to_numpy(),
+    })

@@ -6,6 +6,7 @@ import duckdb
 import pandas as pd
 
 from identity.crosswalk import CHANGE_COLUMNS, REGISTRY_COLUMNS, Assignment
+from identity.incremental import SPLINK_EDGE_COLUMNS, Outcome, Previous
 from identity.resolver import Resolution
 
 DDL = [
@@ -18,6 +19,11 @@ DDL = [
     "CREATE TABLE IF NOT EXISTS identity.match_edges (customer_id VARCHAR, left_source VARCHAR, "
     "left_record_id VARCHAR, right_source VARCHAR, right_record_id VARCHAR, rule VARCHAR, match_weight DOUBLE, "
     "match_probability DOUBLE)",
+    # what the next resolution compares with (identity/incremental.py)
+    "CREATE TABLE IF NOT EXISTS identity.resolved_records (source VARCHAR, source_record_id VARCHAR, "
+    "record_hash UBIGINT)",
+    "CREATE TABLE IF NOT EXISTS identity.resolution_runs (resolved_at TIMESTAMP, run_id VARCHAR, mode VARCHAR, "
+    "fingerprint VARCHAR, records BIGINT, records_scored BIGINT)",
 ]
 
 
@@ -33,6 +39,24 @@ def read_previous(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.Data
     return crosswalk, registry
 
 
+def read_previous_resolution(con: duckdb.DuckDBPyConnection) -> Previous | None:
+    """The last resolution's state, or None when there is none (a new warehouse, or a full re-score asked for)."""
+    ensure_tables(con)
+    last = con.execute("SELECT fingerprint FROM identity.resolution_runs ORDER BY resolved_at DESC LIMIT 1").fetchone()
+    if last is None:
+        return None
+    hashes = con.execute("SELECT source, source_record_id, record_hash FROM identity.resolved_records").df()
+    edges = con.execute(f"SELECT {', '.join(SPLINK_EDGE_COLUMNS)} FROM identity.match_edges WHERE rule = 'splink'").df()
+    return Previous(last[0], hashes, edges)
+
+
+def forget_resolution_state(con: duckdb.DuckDBPyConnection) -> None:
+    """The next resolution re-scores every record (after retraining, or to check the incremental one)."""
+    ensure_tables(con)
+    con.execute("DELETE FROM identity.resolution_runs")
+    con.execute("DELETE FROM identity.resolved_records")
+
+
 def edge_table(resolution: Resolution, crosswalk: pd.DataFrame) -> pd.DataFrame:
     records, edges = resolution.records, resolution.edges
     left, right = records.loc[edges["left_index"]], records.loc[edges["right_index"]]
@@ -45,12 +69,14 @@ def edge_table(resolution: Resolution, crosswalk: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def write(con: duckdb.DuckDBPyConnection, assignment: Assignment, edges: pd.DataFrame) -> None:
-    """Replace crosswalk, registry and edges; append the changes. One transaction: readers never see half."""
+def write(con: duckdb.DuckDBPyConnection, assignment: Assignment, edges: pd.DataFrame, outcome: Outcome,
+          run_id: str, fingerprint: str) -> None:
+    """Replace crosswalk, registry, edges and the resolution state; append the changes and the run. One
+    transaction: readers never see half."""
     con.execute("BEGIN TRANSACTION")
     try:
         for table, frame in (("customer_crosswalk", assignment.crosswalk), ("customer_registry", assignment.registry),
-                             ("match_edges", edges)):
+                             ("match_edges", edges), ("resolved_records", outcome.record_hashes)):
             con.register("_frame", frame)
             con.execute(f"DELETE FROM identity.{table}")
             con.execute(f"INSERT INTO identity.{table} BY NAME SELECT * FROM _frame")
@@ -58,6 +84,8 @@ def write(con: duckdb.DuckDBPyConnection, assignment: Assignment, edges: pd.Data
         con.register("_changes", assignment.changes[CHANGE_COLUMNS])
         con.execute("INSERT INTO identity.customer_id_changes BY NAME SELECT * FROM _changes")
         con.unregister("_changes")
+        con.execute("INSERT INTO identity.resolution_runs VALUES (now(), ?, ?, ?, ?, ?)",
+                    [run_id, outcome.mode, fingerprint, len(outcome.record_hashes), outcome.records_scored])
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

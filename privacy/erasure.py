@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from identity.store import ensure_tables as ensure_identity_tables
 from ingestion.contracts import FeedContract, load_contracts
 from ingestion.warehouse import anonymised_table, ensure_feed_tables
 from privacy.landing import Rewrite, rewrite_without
@@ -78,6 +79,7 @@ def forget(con: duckdb.DuckDBPyConnection, key: bytes, landing_dir: Path, reques
     for contract in contracts.values():
         ensure_feed_tables(con, contract)
     ensure_suppression_list(con)
+    ensure_identity_tables(con)
     con.execute(REQUESTS_DDL)
     install_pseudonym_macro(con, key)
     stamp = f"{datetime.now():%Y%m%d%H%M%S}"
@@ -326,6 +328,12 @@ def _erase_identity(con) -> list[tuple[str, str, int]]:
             f"SELECT {owner} AS request_id, count(*) FROM {table} t {joins} WHERE {owner} IS NOT NULL GROUP BY 1").fetchall()]
         erased = " OR ".join(f"{c} IN (SELECT customer_id FROM _erased_customers)" for c in columns)
         con.execute(f"DELETE FROM {table} WHERE {erased}")
+    # the content hashes of their records (what the next incremental resolution compares with)
+    counts += [(r, "identity.resolved_records", n) for r, n in con.execute("""
+        SELECT e.request_id, count(*) FROM identity.resolved_records JOIN _erased_records e
+        USING (source, source_record_id) GROUP BY 1""").fetchall()]
+    con.execute("""DELETE FROM identity.resolved_records WHERE (source, source_record_id) IN
+                   (SELECT (source, source_record_id) FROM _erased_records)""")
     return counts
 
 

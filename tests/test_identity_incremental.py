@@ -1,0 +1,68 @@
+"""Incremental identity resolution equals a full one: FEBRL 2 resolved in part, then with new, changed and
+deleted records, scoring only what is new; the Splink edges and the clusters must equal a full resolution's."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from identity import incremental
+from identity.evaluation import febrl_records
+from identity.rules import MatchRules
+
+
+def _state(outcome: incremental.Outcome, rules: MatchRules) -> incremental.Previous:
+    """What identity.store keeps of a resolution, by record key."""
+    records, edges = outcome.resolution.records, outcome.resolution.edges
+    splink = edges[edges["rule"] == "splink"]
+    left, right = splink["left_index"].to_numpy(), splink["right_index"].to_numpy()
+    keys = records["source_record_id"].astype(str).to_numpy()
+    return incremental.Previous(incremental.fingerprint(rules), outcome.record_hashes, pd.DataFrame({
+        "left_source": records["source"].to_numpy()[left], "left_record_id": keys[left],
+        "right_source": records["source"].to_numpy()[right], "right_record_id": keys[right],
+        "match_weight": splink["match_weight"].to_numpy(), "match_probability": splink["match_probability"].to_numpy()}))
+
+
+def _splink_pairs(outcome: incremental.Outcome) -> set[tuple[str, str]]:
+    records, edges = outcome.resolution.records, outcome.resolution.edges
+    splink = edges[edges["rule"] == "splink"]
+    keys = records["source_record_id"].to_numpy()
+    return {tuple(sorted(pair)) for pair in zip(keys[splink["left_index"]], keys[splink["right_index"]])}
+
+
+def _partition(outcome: incremental.Outcome) -> set[frozenset[str]]:
+    records = outcome.resolution.records
+    return {frozenset(group) for group in records.groupby("cluster")["source_record_id"].agg(list)}
+
+
+@pytest.fixture(scope="module")
+def febrl():
+    return febrl_records(2)
+
+
+def test_scoring_only_what_is_new_equals_a_full_resolution(febrl):
+    rules = MatchRules()
+    order = np.random.default_rng(3).permutation(len(febrl))
+    before = febrl.iloc[np.sort(order[:4000])].reset_index(drop=True)
+    first = incremental.resolve(before, None, rules)
+    assert first.mode == "full"
+
+    after = febrl.drop(febrl.index[order[:30]]).copy()  # 30 records gone (an erasure), 970 new
+    changed = after.index[:20]
+    after.loc[changed, "last_name"] = after.loc[changed, "last_name"].fillna("") + "e"  # corrected in the source
+    after = after.sample(frac=1.0, random_state=2).reset_index(drop=True)  # another order: indices differ
+
+    step = incremental.resolve(after, _state(first, rules), rules)
+    full = incremental.resolve(after, None, rules)
+    assert step.mode == "incremental" and full.mode == "full"
+    new = len(after) - len(set(after["source_record_id"]) & set(before["source_record_id"]))
+    assert new + 1 <= step.records_scored <= new + len(changed)  # the new and the changed that were there before
+    assert _splink_pairs(step) == _splink_pairs(full) and len(_splink_pairs(full)) > 1000
+    assert _partition(step) == _partition(full)
+
+
+def test_another_model_or_threshold_scores_everything_again(febrl):
+    rules = MatchRules()
+    first = incremental.resolve(febrl.head(500), None, rules)
+    stricter = MatchRules(match_threshold=0.999)
+    again = incremental.resolve(febrl.head(600), _state(first, rules), stricter)
+    assert again.mode == "full" and again.records_scored == 600
