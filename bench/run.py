@@ -97,8 +97,14 @@ def _run(job: str, tags: dict[str, str] | None = None, run_config: dict | None =
     process held is returned before the next starts (a million customers' ingest and transform do not fit in
     one process together). Its seconds and peak memory are measured in that process, around the run."""
     settings = {key: os.environ[key] for key in SETTINGS}
-    with _run_processes().Pool(1) as pool:
+    pool = _run_processes().Pool(1)
+    try:
         outcome = pool.apply(_execute, (job, tags or {}, settings, run_config))
+    finally:
+        # close + join lets the worker leave its loop; terminate's SIGTERM can meet the signal handler a Dagster
+        # run left installed, and the join then waits for ever (seen after an erasure's rebuild)
+        pool.close()
+        pool.join()
     assert outcome["success"], f"{job} failed"
     return outcome
 
@@ -258,6 +264,7 @@ def measure_erasure(root: Path, batch: int = 100) -> dict:
                           "publish_seconds": round(steps.get("publish_serving_databases", 0.0), 2),
                           "compaction_seconds": round(steps.get("privacy__build_database_compacted", 0.0), 2),
                           "publish_mode": rebuild["publish_mode"]}
+    figures["measured_at"] = datetime.now().isoformat(timespec="seconds")
     return figures
 
 
