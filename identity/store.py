@@ -5,9 +5,10 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from identity.crosswalk import CHANGE_COLUMNS, REGISTRY_COLUMNS, Assignment
-from identity.incremental import SPLINK_EDGE_COLUMNS, Outcome, Previous
-from identity.resolver import Resolution
+from identity.crosswalk import CHANGE_COLUMNS, REGISTRY_COLUMNS, Assignment, assign
+from identity.incremental import SPLINK_EDGE_COLUMNS, Outcome, Previous, fingerprint, resolve
+from identity.resolver import RECORD_COLUMNS, Resolution
+from identity.rules import MatchRules
 
 DDL = [
     "CREATE SCHEMA IF NOT EXISTS identity",
@@ -90,6 +91,22 @@ def write(con: duckdb.DuckDBPyConnection, assignment: Assignment, edges: pd.Data
     except Exception:
         con.execute("ROLLBACK")
         raise
+
+
+def resolve_warehouse(con: duckdb.DuckDBPyConnection, run_id: str, id_key: bytes, rules: MatchRules | None = None,
+                      full_rescore: bool = False) -> tuple[Outcome, Assignment]:
+    """The warehouse's customer records resolved (incrementally from the last resolution unless
+    `full_rescore`), given stable ids and written back: what the identity asset does."""
+    rules = rules or MatchRules()
+    records = con.execute(f"SELECT {', '.join(RECORD_COLUMNS)} FROM intermediate.int_customer_records "
+                          "ORDER BY source, source_record_id").df()
+    if full_rescore:
+        forget_resolution_state(con)
+    previous, registry = read_previous(con)
+    outcome = resolve(records, read_previous_resolution(con), rules)
+    assignment = assign(outcome.resolution.records, previous, registry, run_id, id_key=id_key)
+    write(con, assignment, edge_table(outcome.resolution, assignment.crosswalk), outcome, run_id, fingerprint(rules))
+    return outcome, assignment
 
 
 LINEAGE_SQL = """

@@ -300,7 +300,7 @@ def _erase_feed_rows(con, contract: FeedContract) -> list[tuple[str, str, int]]:
         con.execute(f"""INSERT INTO {anonymised_table(feed)} SELECT * EXCLUDE (request_id) REPLACE (
                 {blanked + ', ' if blanked else ''}NULL AS _extra_columns, 'erasure/' || e.request_id AS _source_file,
                 row_number() OVER (PARTITION BY e.request_id ORDER BY r._source_file, r._row_number) AS _row_number,
-                NULL AS _file_checksum)
+                NULL AS _file_checksum, now()::TIMESTAMP AS _loaded_at)  -- a delivery the next build must see
             FROM raw.{feed} r JOIN _erased_rows_{feed} e USING (_source_file, _row_number)
             ANTI JOIN quarantine.{feed} q USING (_source_file, _row_number)""")  # only clean rows are facts
         counts += [(r, anonymised_table(feed), n) for r, n in con.execute(f"""

@@ -10,9 +10,7 @@ import pandas as pd
 import pytest
 
 from conftest import run_dbt
-from identity.crosswalk import assign
-from identity.resolver import RECORD_COLUMNS, resolve
-from identity.store import edge_table, read_previous, write
+from identity.store import resolve_warehouse
 from ingestion.contracts import load_contracts
 from ingestion.loader import FeedLoader
 from ingestion.warehouse import ensure_feed_tables
@@ -45,11 +43,7 @@ def build_story_warehouse(root: Path, feeds: dict[str, list[dict]], day: date, p
     patch.setenv("CRM_WAREHOUSE", str(path))
     run_dbt("build", "--select", "staging", "int_customer_records", "--indirect-selection", "cautious", "--quiet")
     con = duckdb.connect(str(path))
-    records = con.execute(f"SELECT {', '.join(RECORD_COLUMNS)} FROM intermediate.int_customer_records "
-                          "ORDER BY source, source_record_id").df()
-    resolution = resolve(records)
-    assignment = assign(resolution.records, *read_previous(con), "story-test", id_key=b"test-key")
-    write(con, assignment, edge_table(resolution, assignment.crosswalk))
+    resolve_warehouse(con, "story-test", id_key=b"test-key")
     con.close()
     run_dbt("build", "--exclude", "staging", "int_customer_records", "tag:after_clv", "--quiet")
     return path

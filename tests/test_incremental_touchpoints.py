@@ -5,9 +5,7 @@ import duckdb
 import pytest
 
 from conftest import run_dbt
-from identity.crosswalk import assign
-from identity.resolver import RECORD_COLUMNS, resolve
-from identity.store import edge_table, read_previous, write
+from identity.store import resolve_warehouse
 from story import land
 from test_kpis import DAY, FEEDS
 
@@ -29,10 +27,7 @@ def built(tmp_path_factory):
         patch.setenv("CRM_WAREHOUSE", str(path))
         run_dbt("build", "--select", "staging", "int_customer_records", "--indirect-selection", "cautious", "--quiet")
         con = duckdb.connect(str(path))
-        records = con.execute(f"SELECT {', '.join(RECORD_COLUMNS)} FROM intermediate.int_customer_records").df()
-        resolution = resolve(records)
-        assignment = assign(resolution.records, *read_previous(con), "touchpoints-test", id_key=b"test-key")
-        write(con, assignment, edge_table(resolution, assignment.crosswalk))
+        resolve_warehouse(con, "touchpoints-test", id_key=b"test-key")
         con.close()
         run_dbt("run", "--select", "int_touchpoints", "fct_touchpoints", "--quiet")
         yield path, root / "target"
@@ -61,15 +56,15 @@ def test_a_run_rewrites_only_changed_events_and_deletes_vanished_ones(built, mon
     # 1. identity moves ann's email to another customer id
     con.execute("UPDATE identity.customer_crosswalk SET customer_id = 'CU-MOVED' "
                 "WHERE source = 'email_events' AND source_record_id = 'ann@shop.org'")
-    # 2. a new web event arrives
-    con.execute("INSERT INTO raw.web_events SELECT * REPLACE ('W-NEW' AS event_id, _row_number + 1000 AS _row_number) "
-                "FROM raw.web_events WHERE event_id = 'W1'")
+    # 2. a new web event arrives (a load writes its rows with the load's time)
+    con.execute("INSERT INTO raw.web_events SELECT * REPLACE ('W-NEW' AS event_id, _row_number + 1000 AS _row_number, "
+                "now()::TIMESTAMP AS _loaded_at) FROM raw.web_events WHERE event_id = 'W1'")
     # 3. a re-validation quarantines one of bob's email events
     con.execute("""INSERT INTO quarantine.email_events (feed, _source_file, _row_number, _load_date, rule, message)
                    SELECT 'email_events', _source_file, _row_number, _load_date, 'test_rule', 'quarantined later'
                    FROM raw.email_events WHERE event_id = '1-bob-unsub'""")
     con.close()
-    run_dbt("run", "--select", "stg_web_events", "stg_email_events", "--quiet")  # tables, staged each run
+    run_dbt("run", "--select", "stg_web_events", "stg_email_events", "--quiet")  # incremental tables
 
     assert incremental_batch(path, target) == events_of_ann + 1  # ann's events and the new one, nothing else
     run_dbt("build", "--select", "fct_touchpoints", "assert_fct_touchpoints_reconciles_with_staging",

@@ -15,7 +15,7 @@
 {#- Keep one row per natural key: a re-delivered record collapses to its latest delivery. -#}
 {% macro latest_per_key(key) -%}
     qualify row_number() over (
-        partition by {{ key }} order by _load_date desc, _source_file desc, _row_number desc
+        partition by {{ key }} order by _load_date desc, _source_file desc, _row_number desc, _loaded_at desc
     ) = 1
 {%- endmacro %}
 
@@ -25,4 +25,52 @@
         _row_number,
         _load_date,
         _loaded_at
+{%- endmacro %}
+
+{#- An incremental event staging table ranks only what a load since its last build delivered (a new day, a late
+    file, a re-delivery: a load writes its rows with a new _loaded_at) against its own built row for the same
+    key, the latest delivery among every earlier one. Where a built row lost its raw row (quarantined by a
+    re-validation, erased) or now holds another event (an erasure renumbers the rows after those it removes
+    from a file), every delivery of its key is ranked again. So a build gives what a full build gives.
+    `vanished` names the model's CTE of `vanished_keys`. -#}
+{% macro vanished_keys(relation, key) -%}
+    {#- by file, row and key: an erasure renumbers the rows after the ones it removes from a file. The raw key,
+        not its standard form, is compared (half the time): a key typed with spaces only gets ranked again -#}
+    select built.{{ key }} from {{ this }} as built
+    anti join {{ relation }} as passed
+        on passed._source_file = built._source_file and passed._row_number = built._row_number
+        and passed.{{ key }} = built.{{ key }}
+{%- endmacro %}
+
+{% macro rows_to_rank(relation, key, vanished) -%}
+    {%- if is_incremental() %}
+    select * from {{ relation }}
+    where _loaded_at > (select coalesce(max(_loaded_at), '-infinity'::timestamp) from {{ this }})
+    union all
+    select * from {{ relation }} where {{ standardise_text(key) }} in (select {{ key }} from {{ vanished }})
+    {%- else %}
+    select * from {{ relation }}
+    {%- endif %}
+{%- endmacro %}
+
+{% macro latest_delivery(relation, key, vanished) -%}
+    select * from (
+        select * from {{ relation }}
+        {%- if is_incremental() %}
+        union all by name
+        select * from {{ this }}
+        where {{ key }} in (select {{ key }} from {{ relation }}) and {{ key }} not in (select {{ key }} from {{ vanished }})
+        {%- endif %}
+    )
+    {{ latest_per_key(key) }}
+{%- endmacro %}
+
+{#- Post-hook of an incremental staging table: drop the rows whose raw row is gone and that no other delivery
+    replaced (delete+insert only replaces the keys it inserts). -#}
+{% macro delete_vanished_rows(feed, key) -%}
+    delete from {{ this }} where (_source_file, _row_number, {{ key }}) in (
+        select (built._source_file, built._row_number, built.{{ key }}) from {{ this }} as built
+        anti join ({{ passed_rows(feed) }}) as passed
+            on passed._source_file = built._source_file and passed._row_number = built._row_number
+            and {{ standardise_text('passed.' ~ key) }} = built.{{ key }})
 {%- endmacro %}

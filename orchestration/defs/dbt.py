@@ -30,8 +30,16 @@ class ProjectTranslator(DagsterDbtTranslator):
         return dbt_resource_props.get("schema") if dbt_resource_props["resource_type"] != "source" else None
 
 
-def build(context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[str]) -> Iterator:
-    invocation = dbt.cli(args, context=context)
+class DbtBuildConfig(dg.Config):
+    """`full_refresh`: rebuild the incremental models whole (`dbt build --full-refresh`) instead of applying
+    what arrived since their last build."""
+
+    full_refresh: bool = False
+
+
+def build(context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[str],
+          config: DbtBuildConfig | None = None) -> Iterator:
+    invocation = dbt.cli(args + (["--full-refresh"] if config and config.full_refresh else []), context=context)
     yield from invocation.stream()
     prune_invocation_targets(invocation.target_path.parent)
 
@@ -41,15 +49,15 @@ translator = ProjectTranslator(settings=DagsterDbtTranslatorSettings(enable_asse
 
 @dbt_assets(manifest=dbt_project.manifest_path, select=PRE_IDENTITY, dagster_dbt_translator=translator,
             name="dbt_staging", pool=DUCKDB_POOL, project=dbt_project)
-def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
     # cautious: tests that also read marts (the reconciliation tests) wait for the marts run.
-    yield from build(context, dbt, ["build", "--indirect-selection", "cautious"])
+    yield from build(context, dbt, ["build", "--indirect-selection", "cautious"], config)
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, exclude=f"{PRE_IDENTITY} {AFTER_CLV}", dagster_dbt_translator=translator,
             name="dbt_marts", pool=DUCKDB_POOL, project=dbt_project)
-def dbt_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from build(context, dbt, ["build", "--indirect-selection", "cautious"])
+def dbt_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
+    yield from build(context, dbt, ["build", "--indirect-selection", "cautious"], config)
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, select=AFTER_CLV, dagster_dbt_translator=translator,

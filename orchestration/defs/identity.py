@@ -4,11 +4,7 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from identity.crosswalk import assign
-from identity.incremental import fingerprint, resolve
-from identity.resolver import RECORD_COLUMNS
-from identity.rules import MatchRules
-from identity.store import edge_table, forget_resolution_state, read_previous, read_previous_resolution, write
+from identity.store import resolve_warehouse
 from ingestion.settings import get_settings
 from orchestration.defs.resources import DUCKDB_POOL
 from serving.keys import pii_key
@@ -29,19 +25,10 @@ class ResolutionConfig(dg.Config):
                       "splits, new ids), identity.customer_registry and identity.match_edges (why records joined).")
 def customer_crosswalk(context: dg.AssetExecutionContext, config: ResolutionConfig,
                        duckdb: DuckDBResource) -> dg.MaterializeResult:
-    rules = MatchRules()
     with duckdb.get_connection() as con:
-        records = con.execute(f"SELECT {', '.join(RECORD_COLUMNS)} FROM intermediate.int_customer_records "
-                              "ORDER BY source, source_record_id").df()
-        if config.full_rescore:
-            forget_resolution_state(con)
-        previous, registry = read_previous(con)
-        outcome = resolve(records, read_previous_resolution(con), rules)
-        resolution = outcome.resolution
-        assignment = assign(resolution.records, previous, registry, context.run_id,
-                            id_key=pii_key(get_settings().secrets_dir))
-        write(con, assignment, edge_table(resolution, assignment.crosswalk), outcome, context.run_id,
-              fingerprint(rules))
+        outcome, assignment = resolve_warehouse(con, context.run_id, pii_key(get_settings().secrets_dir),
+                                                full_rescore=config.full_rescore)
+    resolution = outcome.resolution
     edges_by_rule = resolution.edges["rule"].value_counts().to_dict()
     changes = assignment.changes["change"].value_counts().to_dict()
     return dg.MaterializeResult(metadata={

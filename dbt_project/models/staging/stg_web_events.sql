@@ -1,5 +1,25 @@
+{#- Incremental (macros/rows.sql, latest_delivery): a build ranks only what the loads since the last one
+    delivered against the built rows of the same events. `dbt build --full-refresh` rebuilds it whole. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='event_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook="{{ delete_vanished_rows('web_events', 'event_id') }}"
+) }}
+
 with source as (
     {{ passed_rows('web_events') }}
+),
+{%- if is_incremental() %}
+
+vanished as materialized (
+    {{ vanished_keys('source', 'event_id') }}
+),
+{%- endif %}
+
+delivered as (
+    {{ rows_to_rank('source', 'event_id', 'vanished') }}
 ),
 
 renamed as (
@@ -13,12 +33,11 @@ renamed as (
         {{ standardise_text('utm_campaign') }} as utm_campaign,
         try_cast(event_at as timestamp) as event_at,
         {{ landing_columns() }}
-    from source
+    from delivered
 ),
 
 final as (
-    select * from renamed
-    {{ latest_per_key('event_id') }}
+    {{ latest_delivery('renamed', 'event_id', 'vanished') }}
 )
 
 select * from final
