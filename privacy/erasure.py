@@ -106,7 +106,7 @@ def _erase(con, landing_dir: Path, contracts: dict[str, FeedContract], batch: di
         for contract in contracts.values():
             _count(touched, _erase_feed_rows(con, contract))
         _count(touched, _erase_identity(con))
-        rewritten, files = _rewrite_landing(con, landing_dir, contracts)
+        files = _rewrite_landing(con, landing_dir, contracts, rewritten)
         customers = dict(con.execute("SELECT request_id, count(*) FROM _erased_customers GROUP BY 1").fetchall())
         results = {}
         for request_id in batch.keys() - set(not_erased):
@@ -337,13 +337,13 @@ def _erase_identity(con) -> list[tuple[str, str, int]]:
     return counts
 
 
-def _rewrite_landing(con, landing_dir: Path, contracts: dict[str, FeedContract]
-                     ) -> tuple[list[Rewrite], dict[str, int]]:
-    """Rewrite every landing file that held an erased row without it (as a draft, moved in after the commit),
-    renumber the rows after it, and record the new checksum and counts, so the rewritten file is not taken for
-    a new delivery and its day still balances. Returns the rewrites and the files rewritten per request."""
-    rewrites: list[Rewrite] = []
-    rewritten = {column: [] for column in ("feed", "file", "removed", "in_raw", "checksum", "size_bytes")}
+def _rewrite_landing(con, landing_dir: Path, contracts: dict[str, FeedContract], rewrites: list[Rewrite]
+                     ) -> dict[str, int]:
+    """Rewrite every landing file that held an erased row without it (as a draft, moved in after the commit;
+    each is added to `rewrites` as it is written, so a failure abandons them all), renumber the rows after it,
+    and record the new checksum and counts, so the rewritten file is not taken for a new delivery and its day
+    still balances. Returns the files rewritten per request."""
+    recorded = {column: [] for column in ("feed", "file", "removed", "in_raw", "checksum", "size_bytes")}
     files: dict[str, int] = {}
     for feed, contract in contracts.items():
         removed = con.execute(f"""
@@ -360,23 +360,23 @@ def _rewrite_landing(con, landing_dir: Path, contracts: dict[str, FeedContract]
                 continue  # the landing file is gone (retention): nothing to rewrite
             rewrite = rewrite_without(landing_dir / relative, contract.format, set(numbers))
             rewrites.append(rewrite)
-            for column, value in zip(rewritten, (feed, relative, numbers, in_raw, rewrite.landed.checksum,
+            for column, value in zip(recorded, (feed, relative, numbers, in_raw, rewrite.landed.checksum,
                                                  rewrite.landed.size_bytes)):
-                rewritten[column].append(value)
+                recorded[column].append(value)
             for request_id in requests:
                 files[request_id] = files.get(request_id, 0) + 1
-    if rewrites:
-        _record_rewrites(con, rewritten)
-    return rewrites, files
+    if recorded["file"]:
+        _record_rewrites(con, recorded)
+    return files
 
 
-def _record_rewrites(con, rewritten: dict[str, list]) -> None:
+def _record_rewrites(con, recorded: dict[str, list]) -> None:
     """Rows after a removed record move up in the rewritten file, so their `_row_number` follows; the manifest
     takes the file's new checksum, size and counts. One statement per table for the whole batch."""
     con.execute("""CREATE OR REPLACE TEMP TABLE _rewritten AS SELECT unnest(?::VARCHAR[]) AS feed,
                    unnest(?::VARCHAR[]) AS file, unnest(?::BIGINT[][]) AS removed, unnest(?::BIGINT[]) AS in_raw,
-                   unnest(?::VARCHAR[]) AS checksum, unnest(?::BIGINT[]) AS size_bytes""", list(rewritten.values()))
-    for feed in sorted(set(rewritten["feed"])):
+                   unnest(?::VARCHAR[]) AS checksum, unnest(?::BIGINT[]) AS size_bytes""", list(recorded.values()))
+    for feed in sorted(set(recorded["feed"])):
         for table in (f"raw.{feed}", f"quarantine.{feed}"):
             checksum = ", _file_checksum = w.checksum" if table.startswith("raw.") else ""
             con.execute(f"""UPDATE {table} AS t
