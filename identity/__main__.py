@@ -98,7 +98,10 @@ def show_lineage(args) -> None:
 def rescore(args) -> None:
     from identity.store import forget_resolution_state
 
-    con = connect(get_settings().warehouse_path)
+    warehouse = get_settings().warehouse_path
+    if not warehouse.exists():
+        raise SystemExit(f"no warehouse at {warehouse}: nothing to re-score (run `make demo` or the jobs first)")
+    con = connect(warehouse)
     try:
         forget_resolution_state(con)
     finally:

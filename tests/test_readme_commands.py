@@ -50,3 +50,30 @@ def test_forget_as_written_from_the_repository_root(pipeline, tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     assert "not found - no customer has this email: nothing changed" in done.stdout
     assert "nobody@example.com" not in done.stdout + done.stderr
+
+
+def test_identity_rescore_as_written_makes_the_next_resolution_full(pipeline, tmp_path):
+    """README's `.venv/bin/python -m identity rescore`: the resolution state is gone, so the next transform
+    scores every record; on a checkout with no warehouse it says so and creates none."""
+    import duckdb
+
+    data = tmp_path / "data"
+    (data / "warehouse").mkdir(parents=True)
+    warehouse = data / "warehouse" / "crm.duckdb"
+    shutil.copy(pipeline.settings.warehouse_path, warehouse)
+    env = {**os.environ, "CRM_DATA_DIR": str(data), "CRM_WAREHOUSE": str(warehouse)}
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([str(BIN / "python"), "-m", "identity", "rescore"], cwd=root, env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM identity.resolution_runs").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM identity.customer_crosswalk").fetchone()[0] > 0  # ids stay
+    finally:
+        con.close()
+    missing = {**env, "CRM_WAREHOUSE": str(tmp_path / "none" / "crm.duckdb")}
+    done = subprocess.run([str(BIN / "python"), "-m", "identity", "rescore"], cwd=root, env=missing,
+                          capture_output=True, text=True)
+    assert done.returncode != 0 and "no warehouse" in done.stderr
+    assert not (tmp_path / "none").exists()
