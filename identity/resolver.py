@@ -7,9 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from identity.clustering import cluster_labels
-from identity.deterministic import deterministic_edges
-from identity.probabilistic import MODEL_PATH, probabilistic_edges, train
+from identity.probabilistic import MODEL_PATH, train
 from identity.rules import MatchRules
 
 RECORD_COLUMNS = [
@@ -37,13 +35,8 @@ def resolve(records: pd.DataFrame, rules: MatchRules | None = None, model: dict 
             train_on_input: bool = False) -> Resolution:
     """Deterministic and probabilistic edges, clustered together. `train_on_input` fits the Splink model on
     these records first, with EM (unsupervised: no labels are read), for data unlike the pipeline's own."""
-    rules = rules or MatchRules()
-    prepared = prepare(records)
+    from identity.incremental import resolve as resolve_from  # it builds on this module's layout
+
     if train_on_input:
-        model = train(prepared, path=None, em=True)
-    edges = pd.concat([
-        deterministic_edges(prepared, rules).assign(match_probability=1.0),
-        probabilistic_edges(prepared, rules.match_threshold, model),
-    ], ignore_index=True)
-    prepared["cluster"] = cluster_labels(len(prepared), edges)
-    return Resolution(prepared, edges)
+        model = train(prepare(records), path=None, em=True)
+    return resolve_from(records, None, rules, model).resolution

@@ -48,6 +48,15 @@ def run_transform(defs: dg.Definitions, instance: dg.DagsterInstance):
     return defs.resolve_job_def("transform_job").execute_in_process(instance=instance)
 
 
+def query(path: Path, sql: str, parameters=None) -> list[tuple]:
+    """Rows of `sql` on the DuckDB file at `path`, opened read-only and closed again (a writer may follow)."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql, parameters or []).fetchall()
+    finally:
+        con.close()
+
+
 @pytest.fixture(scope="session")
 def postgres_server():
     """A PostgreSQL server of the tests' own, started on a free loopback port and stopped at the end."""

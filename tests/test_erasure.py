@@ -11,7 +11,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from conftest import run_ingest, run_transform
+from conftest import query, run_ingest, run_transform
 from privacy.__main__ import main as privacy_cli
 
 FIRST_DAY, LAST_DAY = "2026-05-01", "2026-05-21"
@@ -31,13 +31,6 @@ class Story:
     exit_code: int
     settings: object
 
-
-def _scalar(path: Path, sql: str, parameters=None):
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql, parameters or []).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +110,7 @@ def _pick_person(warehouse: Path):
 
 
 def _revenue(warehouse: Path):
-    return _scalar(warehouse, "SELECT sum(revenue) FROM kpi.kpi_customers_monthly")[0][0]
+    return query(warehouse, "SELECT sum(revenue) FROM kpi.kpi_customers_monthly")[0][0]
 
 
 def _files(*folders: Path):
@@ -186,23 +179,23 @@ def test_no_text_value_of_any_duckdb_file_holds_them(story):
 
 def test_revenue_stays_and_their_purchases_remain_anonymous(story):
     assert _revenue(story.settings.warehouse_path) == story.revenue
-    anonymous = _scalar(story.settings.warehouse_path, "SELECT count(*) FROM core.fct_orders WHERE customer_id IS NULL "
+    anonymous = query(story.settings.warehouse_path, "SELECT count(*) FROM core.fct_orders WHERE customer_id IS NULL "
                         "AND source_order_id IN (SELECT receipt_id FROM raw.pos_transactions__anonymised UNION ALL "
                         "SELECT order_id FROM raw.ecommerce_orders__anonymised)")[0][0]
-    kept = _scalar(story.settings.warehouse_path, "SELECT (SELECT count(*) FROM raw.pos_transactions__anonymised) + "
+    kept = query(story.settings.warehouse_path, "SELECT (SELECT count(*) FROM raw.pos_transactions__anonymised) + "
                    "(SELECT count(*) FROM raw.ecommerce_orders__anonymised)")[0][0]
     assert anonymous == kept
 
 
 def test_forgetting_again_or_forgetting_nobody_changes_nothing(story, capsys):
     warehouse = story.settings.warehouse_path
-    before = (warehouse.stat().st_mtime_ns, _scalar(warehouse, "SELECT count(*) FROM audit.erasure_requests"))
+    before = (warehouse.stat().st_mtime_ns, query(warehouse, "SELECT count(*) FROM audit.erasure_requests"))
     assert privacy_cli(["forget", "--email", story.email, "--reason", "asked twice"]) == 0
     assert "already erased" in capsys.readouterr().out
     assert privacy_cli(["forget", "--phone", "+44 7000 000000", "--reason", "unknown"]) == 0
     printed = capsys.readouterr().out
     assert "not found" in printed and "no customer has this phone" in printed
-    assert _scalar(warehouse, "SELECT count(*) FROM audit.erasure_requests") == before[1]
+    assert query(warehouse, "SELECT count(*) FROM audit.erasure_requests") == before[1]
 
 
 def test_a_redelivery_of_their_original_files_is_suppressed_and_counted(story):
@@ -225,12 +218,12 @@ def test_a_redelivery_of_their_original_files_is_suppressed_and_counted(story):
     finally:
         instance.dispose()
     warehouse = story.settings.warehouse_path
-    (suppressed, balanced), = _scalar(warehouse, "SELECT sum(rows_suppressed), bool_and(balanced) FROM "
+    (suppressed, balanced), = query(warehouse, "SELECT sum(rows_suppressed), bool_and(balanced) FROM "
                                       "audit.load_reconciliation")
-    (erased,), = _scalar(warehouse, "SELECT sum(value::BIGINT) FROM audit.erasure_requests, "
+    (erased,), = query(warehouse, "SELECT sum(value::BIGINT) FROM audit.erasure_requests, "
                          "json_each(rows_touched) WHERE key LIKE 'raw.%' AND key NOT LIKE '%__anonymised'")
     assert balanced and suppressed == erased >= story.raw_rows  # every row of theirs, however it typed them
-    assert _scalar(warehouse, "SELECT sum(rows_suppressed) FROM audit.load_manifest")[0][0] == erased
+    assert query(warehouse, "SELECT sum(rows_suppressed) FROM audit.load_manifest")[0][0] == erased
     assert _revenue(warehouse) == story.revenue
 
 

@@ -14,7 +14,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from conftest import run_ingest, run_transform
+from conftest import query, run_ingest, run_transform
 
 END = date(2026, 4, 8)
 DAYS = 8
@@ -46,17 +46,10 @@ def _point_at(root: Path) -> None:
     (root / "dagster").mkdir(parents=True, exist_ok=True)
 
 
-def _query(path: Path, sql: str, parameters=None):
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql, parameters or []).fetchall()
-    finally:
-        con.close()
-
 
 def _add_merging_contact(landing: Path, warehouse: Path) -> tuple[str, str]:
     """A new CRM contact on the last day with one customer's email and another's loyalty id."""
-    (first, email), (second, loyalty) = _query(warehouse, """
+    (first, email), (second, loyalty) = query(warehouse, """
         WITH holders AS (
             SELECT c.customer_id, any_value(r.email) FILTER (r.email IS NOT NULL) AS email,
                    any_value(r.loyalty_id) FILTER (r.loyalty_id IS NOT NULL) AS loyalty_id
@@ -112,7 +105,7 @@ def warehouses(tmp_path_factory):
         def load(first: str, last: str) -> None:
             assert run_ingest(defs, instance, first, last).success
             assert run_transform(defs, instance).success
-            modes.append(_query(daily / "data" / "warehouse" / "crm.duckdb", "SELECT mode FROM identity.resolution_runs "
+            modes.append(query(daily / "data" / "warehouse" / "crm.duckdb", "SELECT mode FROM identity.resolution_runs "
                                 "ORDER BY resolved_at DESC LIMIT 1")[0][0])
 
         load(day(1), day(5))
@@ -146,12 +139,12 @@ def warehouses(tmp_path_factory):
 def test_the_daily_runs_resolved_incrementally_and_merged_the_two_customers(warehouses):
     assert warehouses.resolution_modes[0] == "full" and set(warehouses.resolution_modes[1:]) == {"incremental"}
     first, second = warehouses.merged
-    (kept,), = _query(warehouses.daily, "SELECT count(DISTINCT customer_id) FROM identity.customer_crosswalk "
+    (kept,), = query(warehouses.daily, "SELECT count(DISTINCT customer_id) FROM identity.customer_crosswalk "
                       "WHERE (source, source_record_id) IN (SELECT (source, source_record_id) FROM "
                       "identity.customer_crosswalk WHERE customer_id IN (?, ?)) OR source_record_id = 'C99999999'",
                       [first, second])
     assert kept == 1
-    assert _query(warehouses.daily, "SELECT count(*) FROM identity.customer_id_changes WHERE change = 'merge' "
+    assert query(warehouses.daily, "SELECT count(*) FROM identity.customer_id_changes WHERE change = 'merge' "
                   "AND related_customer_id IN (?, ?)", [first, second])[0][0] >= 1
 
 
