@@ -17,11 +17,14 @@ RECORDS = [
     ("ecommerce_orders", "O3", "annie", "lee", None, "+442", None, "2 low st", "york", "YO1 8AA", "GB",
      "2026-05-01 12:00"),
     ("email_events", "d@x.com", None, None, "d@x.com", None, None, None, None, None, None, "2026-06-01 10:00"),
+    # customer CU2: two records that tie on every rule and on the time seen; only the record id tells them apart
+    ("crm_contacts", "T2", "bo", None, None, None, None, None, None, None, None, "2026-02-02 09:00"),
+    ("crm_contacts", "T1", "bo", None, None, None, None, None, None, None, None, "2026-02-02 09:00"),
 ]
 
 
 @pytest.fixture(scope="module")
-def golden(tmp_path_factory):
+def ranked(tmp_path_factory):
     warehouse = tmp_path_factory.mktemp("golden") / "golden.duckdb"
     con = duckdb.connect(str(warehouse))
     con.execute("CREATE SCHEMA intermediate; CREATE SCHEMA identity")
@@ -31,7 +34,8 @@ def golden(tmp_path_factory):
                 "seen_at TIMESTAMP)")
     con.executemany("INSERT INTO intermediate.int_customer_records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)",
                     RECORDS)
-    con.execute("CREATE TABLE identity.customer_crosswalk AS SELECT source, source_record_id, 'CU1' AS customer_id "
+    con.execute("CREATE TABLE identity.customer_crosswalk AS SELECT source, source_record_id, "
+                "CASE WHEN starts_with(source_record_id, 'T') THEN 'CU2' ELSE 'CU1' END AS customer_id "
                 "FROM intermediate.int_customer_records")
     con.close()
     with pytest.MonkeyPatch.context() as patch:
@@ -39,10 +43,16 @@ def golden(tmp_path_factory):
         run_dbt("seed", "--select", "source_trust", "--quiet")
         run_dbt("run", "--select", "int_customer_attributes__ranked", "--quiet")
     con = duckdb.connect(str(warehouse), read_only=True)
-    rows = con.execute("SELECT attribute, value, source FROM intermediate.int_customer_attributes__ranked "
-                       "WHERE survivorship_rank = 1").fetchall()
+    rows = con.execute("SELECT customer_id, attribute, value, source, source_record_id, survivorship_rank "
+                       "FROM intermediate.int_customer_attributes__ranked").fetchall()
     con.close()
-    return {attribute: (value, source) for attribute, value, source in rows}
+    return rows
+
+
+@pytest.fixture(scope="module")
+def golden(ranked):
+    return {attribute: (value, source) for customer, attribute, value, source, _, rank in ranked
+            if customer == "CU1" and rank == 1}
 
 
 def test_the_most_trusted_source_wins_over_a_more_recent_one(golden):
@@ -61,3 +71,9 @@ def test_on_the_same_day_the_most_frequent_value_wins(golden):
 def test_a_value_only_one_source_has_survives_with_that_source(golden):
     assert golden["birth_date"] == ("1980-02-03", "crm_contacts")
     assert golden["last_name"] == ("lee", "crm_contacts")
+
+
+def test_a_full_tie_is_broken_on_the_record_id(ranked):
+    order = sorted((rank, record) for customer, attribute, _, _, record, rank in ranked
+                   if customer == "CU2" and attribute == "first_name")
+    assert order == [(1, "T1"), (2, "T2")]  # the same files always give the same golden record
