@@ -18,8 +18,8 @@ from pyarrow import ArrowException
 
 from ingestion.contracts import FeedContract
 from ingestion.files import LandedFile, fingerprint, list_day_files
-from ingestion.readers import (Reject, StagedGroup, csv_header, drop_staged, parquet_columns, read_csv_group,
-                               read_jsonl_lines, read_parquet_group, stage_jsonl_group)
+from ingestion.readers import (Reject, StagedGroup, csv_header, drop_staged, line_as_delivered, parquet_columns,
+                               read_csv_group, read_jsonl_lines, read_parquet_group, stage_jsonl_group)
 from ingestion.warehouse import ensure_feed_tables, insert_rows
 from privacy.suppression import is_empty, suppressed_rows_sql
 from serving.pseudonym import install_pseudonym_macro
@@ -125,17 +125,21 @@ class FeedLoader:
     # -- checks before reading --------------------------------------------------------------------
     def _prepare_manifest(self, days: list[date]) -> None:
         """What earlier loads tell about each file: content already loaded on another day, files already
-        known, the newest loaded day (for late arrivals)."""
-        rows = self.con.execute("SELECT checksum, file_path, load_date, status FROM audit.load_manifest WHERE feed = ? "
-                                "ORDER BY loaded_at", [self.contract.feed]).fetchall()
+        known, the newest loaded day and the files that arrived late (a re-run keeps their note)."""
+        rows = self.con.execute("SELECT checksum, file_path, load_date, status, message FROM audit.load_manifest "
+                                "WHERE feed = ? ORDER BY loaded_at", [self.contract.feed]).fetchall()
         reloading = set(days)
         self._loaded_elsewhere = {}
-        for checksum, path, day, status in rows:
+        self._late_notes: dict[str, str] = {}
+        for checksum, path, day, status, message in rows:
             if status == "loaded" and day not in reloading:
                 self._loaded_elsewhere.setdefault(checksum, f"{path} (loaded for {day})")
+            for note in (message or "").split("; "):
+                if note.startswith("late arrival:"):
+                    self._late_notes[path] = note
         self._known_files = {r[1] for r in rows}
         self._newest_day = max((r[2] for r in rows), default=None)
-        self._seen: dict[str, str] = {}
+        self._seen: dict[str, tuple[str, date]] = {}  # checksum -> the file of this load that has it, and its day
         self._manifest_rows: list[tuple[date, FileResult, LandedFile]] = []
 
     def _check_file(self, path: Path, day: date) -> _File:
@@ -149,13 +153,15 @@ class FeedLoader:
             if path.suffix.lower() not in self.contract.suffixes:
                 raise FileFault(f"wrong format: expected {'/'.join(self.contract.suffixes)} for a "
                                 f"{self.contract.format} feed, got '{path.suffix or 'no extension'}'")
-            earlier = self._loaded_elsewhere.get(landed.checksum) or self._seen.get(landed.checksum)
+            earlier = self._loaded_elsewhere.get(landed.checksum) or self._earlier_in_this_load(landed.checksum, day)
             if earlier:
                 result.status = "duplicate"
                 result.warnings.append(f"same checksum as {earlier}: delivered twice, skipped")
                 return _File(path, day, result, landed)
-            self._seen[landed.checksum] = f"{rel} (same delivery)"
-            if rel not in self._known_files and self._newest_day is not None and self._newest_day > day:
+            self._seen[landed.checksum] = (rel, day)
+            if rel in self._late_notes:
+                result.warnings.append(self._late_notes[rel])
+            elif rel not in self._known_files and self._newest_day is not None and self._newest_day > day:
                 result.warnings.append(f"late arrival: delivered after {self._newest_day} was loaded; "
                                        f"loaded into its own day {day}")
             if landed.utf8_error:
@@ -174,6 +180,12 @@ class FeedLoader:
             result.status = "failed"
             result.error = f"unreadable {self.contract.format} file: {str(exc).splitlines()[0]}"
         return _File(path, day, result, landed)
+
+    def _earlier_in_this_load(self, checksum: str, day: date) -> str | None:
+        if checksum not in self._seen:
+            return None
+        rel, its_day = self._seen[checksum]
+        return f"{rel} (same delivery)" if its_day == day else f"{rel} (loaded for {its_day})"
 
     def _check_columns(self, header: list[str], result: FileResult) -> None:
         expected = self.contract.column_names
@@ -284,7 +296,8 @@ class FeedLoader:
         quarantined = [
             (self.contract.feed, by_path[r.path].result.file, r.record, by_path[r.path].day,
              REJECT_RULES.get(r.kind, "malformed_row"), r.column or None, None,
-             f"[{self.contract.feed}] {by_path[r.path].result.file} row {r.record}: {r.kind.lower()}", r.line, loaded_at)
+             f"[{self.contract.feed}] {by_path[r.path].result.file} row {r.record}: {r.kind.lower()}",
+             self._quarantined_line(r, by_path[r.path]), loaded_at)
             for r in rejects if r.path in by_path
         ]
         insert_rows(self.con, f"quarantine.{self.contract.feed}", quarantined)
@@ -297,5 +310,13 @@ class FeedLoader:
                 f.result.warnings.append(f"{f.result.rows_suppressed} row(s) suppressed: they carry an identifier "
                                          "an erasure request removed")
             if f.result.rows_read == 0:
+                f.result.status = "empty"
                 f.result.warnings.append("header only: no data rows")
         self.con.execute("DROP TABLE _file_map")
+
+    @staticmethod
+    def _quarantined_line(reject: Reject, file: _File) -> str:
+        """The rejected line as delivered; for a file with non-UTF-8 bytes, re-read from the file itself."""
+        if file.landed.utf8_error and reject.offset is not None:
+            return line_as_delivered(reject.path, reject.offset) or reject.line
+        return reject.line

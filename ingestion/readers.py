@@ -23,6 +23,7 @@ class Reject:
     kind: str  # DuckDB's error type, or MALFORMED JSON
     column: str
     line: str
+    offset: int | None = None  # where the record starts in the file, in bytes (CSV only)
 
 
 @dataclass
@@ -66,7 +67,8 @@ def read_csv_group(con: duckdb.DuckDBPyConnection, paths: list[str], header: lis
     )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {table}_rejected AS SELECT s.file_path AS _file, e.line - 1 AS n, "
-        f"e.error_type, coalesce(e.column_name, '') AS column_name, e.csv_line FROM reject_errors e "
+        f"e.error_type, coalesce(e.column_name, '') AS column_name, e.csv_line, e.line_byte_position - 1 AS line_start "
+        f"FROM reject_errors e "
         f"JOIN reject_scans s USING (scan_id, file_id) "
         f"QUALIFY row_number() OVER (PARTITION BY s.file_path, e.line ORDER BY e.column_idx) = 1"
     )
@@ -87,7 +89,7 @@ def read_csv_group(con: duckdb.DuckDBPyConnection, paths: list[str], header: lis
         SELECT parsed.* EXCLUDE (_ordinal), _ordinal + coalesce(shifts.shift, 0) AS _record
         FROM parsed ASOF LEFT JOIN shifts ON parsed._file = shifts._file AND parsed._ordinal > shifts.parsed_before""")
     rejects = [Reject(*row) for row in con.execute(
-        f"SELECT _file, n, error_type, column_name, csv_line FROM {table}_rejected ORDER BY _file, n").fetchall()]
+        f"SELECT _file, n, error_type, column_name, csv_line, line_start FROM {table}_rejected ORDER BY _file, n").fetchall()]
     return StagedGroup(table, header, paths, rows=f"{table}_rows"), rejects
 
 
@@ -107,7 +109,7 @@ def read_jsonl_lines(con: duckdb.DuckDBPyConnection, paths: list[str]) -> tuple[
         f"CREATE OR REPLACE TEMP TABLE _staged_lines AS SELECT _file, line, n AS _record, "
         f"  CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END AS is_object FROM ("
         f"  SELECT filename AS _file, unnest(lines) AS line, generate_subscripts(lines, 1) AS n FROM ("
-        f"    SELECT filename, string_split(rtrim(content, chr(10)), chr(10)) AS lines "
+        f"    SELECT filename, string_split(rtrim(ltrim(content, chr(65279)), chr(10)), chr(10)) AS lines "
         f"    FROM read_text({_paths_sql(paths)}))) WHERE trim(line) <> ''"
     )
     keys: dict[str, list[str]] = {p: [] for p in paths}
@@ -130,10 +132,24 @@ def stage_jsonl_group(con: duckdb.DuckDBPyConnection, paths: list[str], keys: li
 
 
 def csv_header(path: Path) -> list[str]:
+    """The first record's names; a UTF-8 byte-order mark (as spreadsheet exports write) is not part of them."""
     import csv
 
-    with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
         return next(csv.reader(handle), [])
+
+
+def line_as_delivered(path: str, offset: int) -> str | None:
+    """The physical line starting at `offset`, with bytes that are not UTF-8 written as \\xNN escapes. DuckDB's own
+    copy of a rejected line replaces such bytes and can lose the delimiter after them. None when `offset` is not
+    the start of a line (then the reader's copy is kept)."""
+    with open(path, "rb") as handle:
+        if offset > 0:
+            handle.seek(offset - 1)
+            if handle.read(1) != b"\n":
+                return None
+        line = handle.readline()
+    return line.rstrip(b"\r\n").decode("utf-8", errors="backslashreplace")
 
 
 def parquet_columns(path: Path) -> list[str]:

@@ -44,7 +44,7 @@ def test_each_bad_file_is_named_and_the_good_one_still_loads(landing):
     files = by_name(result)
     assert files["good.csv"].status == "loaded" and files["good.csv"].rows_loaded == 2
     assert files["empty.csv"].status == "empty" and files["empty.csv"].message == "empty file (0 bytes)"
-    assert files["header_only.csv"].status == "loaded" and "header only: no data rows" in files["header_only.csv"].message
+    assert files["header_only.csv"].status == "empty" and files["header_only.csv"].message == "header only: no data rows"
     assert files["no_email.csv"].status == "failed"
     assert files["no_email.csv"].message.startswith("missing required column(s) ['email']")
     assert "schema drift: unknown column(s) ['channel'] kept in _extra_columns" in files["drift.csv"].message
@@ -64,6 +64,9 @@ def test_each_bad_file_is_named_and_the_good_one_still_loads(landing):
         ("survey_responses/date=2026-03-01/ragged.csv", 2, "malformed_row",
          "[survey_responses] survey_responses/date=2026-03-01/ragged.csv row 2: too many columns"),
     ]
+    # the quarantined line is the line as delivered: the byte that is not UTF-8 is escaped, no comma is lost
+    assert con.execute("SELECT record FROM quarantine.survey_responses WHERE rule = 'invalid_encoding'").fetchall() == [
+        ("R5,g@h.com,7,caf\\xe9,2026-03-01 09:00:00",)]
     # record numbers count malformed records too: R7 is record 1, R6 is record 2 of its file
     assert con.execute("SELECT _row_number FROM raw.survey_responses WHERE response_id = 'R6'").fetchall() == [(2,)]
 
@@ -84,6 +87,21 @@ def test_reloading_a_day_replaces_it_and_a_file_seen_on_another_day_is_skipped(l
     assert result.files[0].status == "duplicate"
     assert "(loaded for 2026-03-01)" in result.files[0].message
     assert con.execute("SELECT count(*) FROM raw.survey_responses").fetchall() == [(1,)]
+    # both days re-run in one load: the copy still names the other day it was loaded for, not "same delivery"
+    first, second = loader.load_days([DAY, date(2026, 3, 2)])
+    assert first.files[0].status == "loaded" and second.files[0].status == "duplicate"
+    assert second.files[0].message == ("same checksum as survey_responses/date=2026-03-01/a.csv "
+                                       "(loaded for 2026-03-01): delivered twice, skipped")
+
+
+def test_a_csv_with_a_byte_order_mark_loads_every_record(landing):
+    landing_dir, folder = landing
+    (folder / "excel.csv").write_bytes(b"\xef\xbb\xbf" + f"{HEADER}\nR1,a@b.com,9,,2026-03-01 10:00:00\n"
+                                       f"R2,c@d.com,3,,2026-03-01 11:00:00\n".encode())
+    con, _, result = load(landing_dir)
+    assert (result.files[0].status, result.files[0].rows_loaded, result.files[0].message) == ("loaded", 2, "")
+    assert con.execute("SELECT response_id, _row_number FROM raw.survey_responses ORDER BY 1").fetchall() == [
+        ("R1", 1), ("R2", 2)]
 
 
 def test_truncated_parquet_and_malformed_json_lines_are_named(tmp_path):
@@ -138,6 +156,7 @@ def test_a_late_file_loads_into_its_own_day_and_a_fixed_file_loads_on_rerun(land
     (folder / "broken.csv").write_text(f"{HEADER}\nR4,g@h.com,3,,2026-03-01 19:00:00\n")  # the source re-sends it fixed
     files = by_name(loader.load_day(DAY))
     assert files["broken.csv"].status == "loaded" and files["broken.csv"].rows_loaded == 1
+    assert files["late.csv"].message.startswith("late arrival: delivered after 2026-03-05")  # a re-run keeps the note
     assert con.execute("SELECT status, count(*) FROM audit.load_manifest WHERE load_date = ? GROUP BY 1",
                        [DAY]).fetchall() == [("loaded", 3)]
 
