@@ -64,12 +64,15 @@ def render_report(con: duckdb.DuckDBPyConnection, first: date, last: date, feeds
 
     if _exists(con, "audit", "check_results"):
         columns, rows = _table(con, """
-            SELECT feed, rule, severity, passed, observed, first_day, last_day, run_id FROM audit.check_results
+            SELECT feed, rule, severity,
+                   CASE WHEN passed IS NULL THEN 'not judged' WHEN passed THEN 'passed' ELSE 'failed' END AS result,
+                   observed, first_day, last_day, run_id FROM audit.check_results
             WHERE first_day <= ? AND last_day >= ?
             QUALIFY rank() OVER (PARTITION BY feed ORDER BY checked_at DESC) = 1
-            ORDER BY passed, severity, feed, rule""", [last, first])
+            ORDER BY passed NULLS LAST, severity, feed, rule""", [last, first])
         sections += ["<h2>Batch and daily checks</h2>",
-                     _html_table(columns, rows, lambda r: "ok" if r[3] else ("bad" if r[2] == "error" else "warn"))]
+                     _html_table(columns, rows, lambda r: {"passed": "ok", "not judged": ""}.get(
+                         r[3], "bad" if r[2] == "error" else "warn"))]
 
     quarantine = [f"SELECT feed, rule, column_name, message FROM quarantine.{feed} WHERE _load_date BETWEEN ? AND ?"
                   for feed in feeds if _exists(con, "quarantine", feed)]

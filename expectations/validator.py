@@ -34,7 +34,7 @@ MAX_BATCH_ROWS = 1_000_000  # rows GX holds in one pandas batch: bounds memory o
 class BatchCheck:
     rule: str
     severity: str  # error | warn
-    passed: bool
+    passed: bool | None  # None: not judged, there was too little to judge
     observed: object
     expectation: str
 
@@ -194,25 +194,32 @@ RECENT_DAYS = 7  # the row-count check compares a day with the median of the loa
 
 
 def _daily_profile(con, contract: FeedContract, days: tuple[date, date]) -> pd.DataFrame:
-    """One row per landing day of the run: its row count against the median of the loaded days before it,
-    and how many days its newest event lags the landing day (freshness)."""
+    """One row per landing day of the run: its row count against the median of the loaded days before it
+    (judged only once it has RECENT_DAYS of them, so a feed's first week is not measured against itself), and how
+    many days its newest event lags the landing day (freshness)."""
     event_time = f'try_cast(trim("{contract.event_time}") AS TIMESTAMP)'
     return con.execute(
         f"""WITH per_day AS (
             SELECT _load_date AS load_date, count(*) AS row_count, max({event_time})::DATE AS newest_event
             FROM raw.{contract.feed} WHERE _load_date BETWEEN ? - INTERVAL {RECENT_DAYS} DAY AND ? GROUP BY 1
         ), with_history AS (
-            SELECT *, median(row_count) OVER (ORDER BY load_date ROWS BETWEEN {RECENT_DAYS} PRECEDING
-                                                                 AND 1 PRECEDING) AS recent_median
+            SELECT *, median(row_count) OVER recent AS recent_median, count(*) OVER recent AS days_before
             FROM per_day
+            WINDOW recent AS (ORDER BY load_date ROWS BETWEEN {RECENT_DAYS} PRECEDING AND 1 PRECEDING)
         )
         SELECT load_date, row_count, recent_median,
-               CASE WHEN recent_median >= {MIN_ROWS_FOR_SHARES} THEN row_count / recent_median END
-                   AS rows_vs_recent_median,
+               CASE WHEN days_before = {RECENT_DAYS} AND recent_median >= {MIN_ROWS_FOR_SHARES}
+                    THEN row_count / recent_median END AS rows_vs_recent_median,
                date_diff('day', newest_event, load_date) AS freshness_lag_days
         FROM with_history WHERE load_date BETWEEN ? AND ? ORDER BY load_date""",
         [days[0], days[1], days[0], days[1]],
     ).df()
+
+
+DAILY_NEEDS = {
+    "rows_vs_recent_median": f"has {RECENT_DAYS} loaded days before it with a median of {MIN_ROWS_FOR_SHARES}+ rows",
+    "freshness_lag_days": "has a readable event time",
+}
 
 
 def _daily_checks(con, contract: FeedContract, expectations: list[dict], days: tuple[date, date],
@@ -229,11 +236,14 @@ def _daily_checks(con, contract: FeedContract, expectations: list[dict], days: t
         config = outcome.expectation_config
         failing = [item["load_date"] for item in outcome.result.get("unexpected_index_list") or []]
         column = config.kwargs["column"]
+        judged = int(profile[column].notna().sum())
+        passed = bool(outcome.success) if judged else None
         observed = (f"{len(failing)} of {len(profile)} days outside: " + ", ".join(
             f"{d} ({profile.loc[profile.load_date == d, column].iloc[0]:.2f})" for d in failing[:10])
-            if failing else f"all {profile[column].notna().sum()} judged days of {len(profile)} within")
-        checks.append(BatchCheck(config.meta["rule"], config.meta.get("severity", "warn"), bool(outcome.success),
-                                 observed, config.type))
+            if failing else f"all {judged} judged days of {len(profile)} within" if judged
+            else f"not judged: none of the {len(profile)} days {DAILY_NEEDS.get(column, 'could be measured')}")
+        checks.append(BatchCheck(config.meta["rule"], config.meta.get("severity", "warn"), passed, observed,
+                                 config.type))
     return checks
 
 
@@ -247,7 +257,7 @@ def _batch_checks(outcomes: list, rows: int) -> list[BatchCheck]:
         passed = bool(outcome.success)
         is_share = "mostly" in config.kwargs or "proportion" in config.type
         if is_share and rows < MIN_ROWS_FOR_SHARES:
-            passed, observed = True, f"not judged: {rows} rows < {MIN_ROWS_FOR_SHARES} (observed {observed})"
+            passed, observed = None, f"not judged: {rows} rows < {MIN_ROWS_FOR_SHARES} (observed {observed})"
         checks.append(BatchCheck(config.meta["rule"], config.meta.get("severity", "warn"), passed, observed, config.type))
     return checks
 

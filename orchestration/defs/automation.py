@@ -8,7 +8,7 @@ import dagster as dg
 
 from ingestion.contracts import load_contracts
 from ingestion.settings import get_settings
-from orchestration.defs.ingestion import INGESTION_GROUP, feed_asset_key
+from orchestration.defs.ingestion import INGESTION_GROUP, feed_asset_key, quarantine_asset_key
 from orchestration.defs.partitions import landing_days
 
 ingest_job = dg.define_asset_job(
@@ -56,6 +56,7 @@ def landing_files_sensor(context: dg.SensorEvaluationContext):
         files = sorted((p, s) for p, s in current.items() if f"date={day}" in p)
         yield dg.RunRequest(
             run_key=f"{day}-{hashlib.sha1(json.dumps(files).encode()).hexdigest()[:12]}",
-            partition_key=day, asset_selection=[feed_asset_key(f) for f in sorted(feeds)],
+            partition_key=day,
+            asset_selection=[key for f in sorted(feeds) for key in (feed_asset_key(f), quarantine_asset_key(f))],
         )
     context.update_cursor(json.dumps(current))

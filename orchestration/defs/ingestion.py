@@ -1,7 +1,9 @@
 """One partitioned asset per feed contract: load the landing days, validate them, reconcile the counts.
 
 The asset writes raw.<feed> and quarantine.<feed>, and reports the GX batch-level expectations of the feed's
-suite as asset checks; error-severity checks are blocking, so a bad batch stops the marts downstream.
+suite as asset checks; error-severity checks are blocking, so a bad batch stops the marts downstream. A check
+that had too little to judge yields no result, so the UI shows it as skipped rather than passed. One more
+warn-level check fails when a file of the run failed or was empty, and names the files.
 """
 
 
@@ -32,8 +34,14 @@ def quarantine_asset_key(feed: str) -> dg.AssetKey:
     return dg.AssetKey(["quarantine", feed])
 
 
+FILES_CHECK = "files_loaded"
+
+
 def batch_check_specs(contract: FeedContract) -> list[dg.AssetCheckSpec]:
-    return [
+    return [dg.AssetCheckSpec(
+        name=FILES_CHECK, asset=feed_asset_key(contract.feed),
+        description="Every landing file of the run loaded: a failed or empty file fails this check, by name",
+    )] + [
         dg.AssetCheckSpec(
             name=e["meta"]["rule"], asset=feed_asset_key(contract.feed),
             blocking=e["meta"].get("severity") == "error",
@@ -60,6 +68,7 @@ def build_feed_asset(contract: FeedContract) -> dg.AssetsDefinition:
             description=f"Rows of {contract.feed} held back: feed, file, row, rule, offending value, record.",
         )],
         check_specs=check_specs,
+        can_subset=True,  # lets a check that judged nothing go unreported (skipped); both tables are always built
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=DUCKDB_POOL,
     )
@@ -84,22 +93,14 @@ def build_feed_asset(contract: FeedContract) -> dg.AssetsDefinition:
         unbalanced = [r["load_date"].isoformat() for r in balance if not r["balanced"]]
         if unbalanced:
             raise dg.Failure(f"[{contract.feed}] rows read != passed + quarantined + suppressed on {unbalanced}")
-        evaluated = {check.rule: check for check in validation.batch_checks}
-        for spec in check_specs:
-            check = evaluated.get(spec.name)
-            severity = dg.AssetCheckSeverity.ERROR if spec.blocking else dg.AssetCheckSeverity.WARN
-            if check is None:  # no rows landed in these days: only the delivery check can fail
-                yield dg.AssetCheckResult(check_name=spec.name, passed=spec.name != "rows_delivered",
-                                          severity=severity, metadata={"observed": "no rows"})
-                continue
-            yield dg.AssetCheckResult(
-                check_name=check.rule, passed=check.passed, severity=severity,
-                metadata={"observed": dg.MetadataValue.text(str(check.observed)), "expectation": check.expectation},
-            )
-        yield dg.MaterializeResult(asset_key=quarantine_asset_key(contract.feed), metadata={
-            "rows_quarantined": sum(r["rows_quarantined"] for r in balance),
-            "failures_by_rule": dg.MetadataValue.json(validation.failures_by_rule),
-        })
+        checks = context.selected_asset_check_keys
+        yield from (r for r in _check_results(files, validation.batch_checks, check_specs, context)
+                    if dg.AssetCheckKey(feed_asset_key(contract.feed), r.check_name) in checks)
+        if quarantine_asset_key(contract.feed) in context.selected_asset_keys:
+            yield dg.MaterializeResult(asset_key=quarantine_asset_key(contract.feed), metadata={
+                "rows_quarantined": sum(r["rows_quarantined"] for r in balance),
+                "failures_by_rule": dg.MetadataValue.json(validation.failures_by_rule),
+            })
         yield dg.MaterializeResult(asset_key=feed_asset_key(contract.feed), metadata={
             "days": len(days),
             "files_loaded": sum(f.status == "loaded" for f in files),
@@ -118,6 +119,29 @@ def build_feed_asset(contract: FeedContract) -> dg.AssetsDefinition:
         })
 
     return ingest
+
+
+def _check_results(files, batch_checks, check_specs: list[dg.AssetCheckSpec], context):
+    problems = [f for f in files if f.status in ("failed", "empty")]
+    yield dg.AssetCheckResult(
+        check_name=FILES_CHECK, passed=not problems, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"files": len(files), "failed_or_empty": len(problems),
+                  "problems": dg.MetadataValue.md("\n".join(f"- {f.describe()}" for f in problems) or "none")},
+    )
+    evaluated = {check.rule: check for check in batch_checks}
+    for spec in check_specs[1:]:
+        check = evaluated.get(spec.name)
+        severity = dg.AssetCheckSeverity.ERROR if spec.blocking else dg.AssetCheckSeverity.WARN
+        if check is None and spec.name == "rows_delivered":  # no rows landed in these days
+            yield dg.AssetCheckResult(check_name=spec.name, passed=False, severity=severity,
+                                      metadata={"observed": "no rows"})
+        elif check is None or check.passed is None:
+            context.log.info(f"check {spec.name}: not judged ({check.observed if check else 'no rows'})")
+        else:
+            yield dg.AssetCheckResult(
+                check_name=check.rule, passed=check.passed, severity=severity,
+                metadata={"observed": dg.MetadataValue.text(str(check.observed)), "expectation": check.expectation},
+            )
 
 
 def build_ingestion_assets() -> list[dg.AssetsDefinition]:
