@@ -21,6 +21,10 @@ class Settings:
     serving_dir: Path = Path("data/serving")
     # optional PostgreSQL serving target (CRM_SERVING_POSTGRES_URL), e.g. postgresql://publisher@host/crm
     serving_postgres_url: str | None = None
+    # where failure alerts are POSTed (CRM_ALERT_WEBHOOK, Slack-compatible); they always go to alerts_log too
+    alert_webhook: str | None = None
+    # the Dagster UI that alerts link to (CRM_UI_URL)
+    ui_url: str = "http://127.0.0.1:3000"
 
     @property
     def landing_dir(self) -> Path:
@@ -34,6 +38,10 @@ class Settings:
     @property
     def reports_dir(self) -> Path:
         return self.data_dir / "reports"
+
+    @property
+    def alerts_log(self) -> Path:
+        return self.data_dir / "alerts.log"
 
     @property
     def secrets_dir(self) -> Path:
@@ -58,4 +66,6 @@ def get_settings() -> Settings:
     return Settings(data_dir=data_dir, warehouse_path=warehouse, start_date=start_date,
                     duckdb_memory_limit=os.environ.get("CRM_DUCKDB_MEMORY_LIMIT") or None,
                     serving_dir=Path(serving).resolve() if serving else data_dir / "serving",
-                    serving_postgres_url=os.environ.get("CRM_SERVING_POSTGRES_URL") or None)
+                    serving_postgres_url=os.environ.get("CRM_SERVING_POSTGRES_URL") or None,
+                    alert_webhook=os.environ.get("CRM_ALERT_WEBHOOK") or None,
+                    ui_url=os.environ.get("CRM_UI_URL") or Settings.ui_url)

@@ -26,7 +26,7 @@ def test_definitions_load_with_every_layer():
     assert {j.name for j in repo.get_all_jobs()} >= {"ingest_job", "transform_job", "erasure_job"}
     assert {s.name for s in repo.schedule_defs} == {"daily_ingest_schedule"}
     assert {s.name for s in repo.sensor_defs} == {"landing_files_sensor", "transform_after_ingest",
-                                                  "transform_after_erasure"}
+                                                  "transform_after_erasure", "dead_run_sensor", "run_failure_alert"}
 
 
 def test_lineage_is_one_graph():

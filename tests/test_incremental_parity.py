@@ -11,17 +11,15 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 
 from conftest import query, run_ingest, run_transform
+from warehouse_compare import differences
 
 END = date(2026, 4, 8)
 DAYS = 8
 # the marts, and the staging and intermediate tables the incremental models build on
 COMPARED_SCHEMAS = ("staging", "intermediate", "core", "rfm", "kpi", "clv")
-# columns that say when or by which run a row was computed, not what it holds
-RUN_COLUMNS = {"computed_at", "scored_at", "fitted_at", "_loaded_at", "loaded_at", "run_id"}
 
 
 def day(n: int) -> str:
@@ -148,45 +146,7 @@ def test_the_daily_runs_resolved_incrementally_and_merged_the_two_customers(ware
                   "AND related_customer_id IN (?, ?)", [first, second])[0][0] >= 1
 
 
-def _canonical(con, catalog: str) -> None:
-    """`{catalog}_ids`: each customer id with its cluster's smallest record key, the same in both warehouses."""
-    con.execute(f"""CREATE TEMP TABLE {catalog}_ids AS SELECT customer_id, min(source || ':' || source_record_id) AS cluster
-                    FROM {catalog}.identity.customer_crosswalk GROUP BY 1""")
-
-
-def _comparable(con, catalog: str, schema: str, table: str) -> str:
-    columns = con.execute("SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND schema_name = ? "
-                          "AND table_name = ? ORDER BY column_index", [catalog, schema, table]).fetchall()
-    selected, joins = [], []
-    for n, (column,) in enumerate(columns):
-        if column in RUN_COLUMNS:
-            continue
-        if column.endswith("customer_id"):
-            joins.append(f'LEFT JOIN {catalog}_ids i{n} ON i{n}.customer_id = t."{column}"')
-            selected.append(f'coalesce(i{n}.cluster, t."{column}") AS "{column}"')
-        else:
-            selected.append(f't."{column}"')
-    return f'SELECT {", ".join(selected)} FROM {catalog}."{schema}"."{table}" t {" ".join(joins)}'
-
-
 def test_every_table_equals_the_full_rebuild(warehouses):
-    con = duckdb.connect()
-    try:
-        con.execute(f"ATTACH '{warehouses.daily}' AS daily (READ_ONLY)")
-        con.execute(f"ATTACH '{warehouses.rebuilt}' AS rebuilt (READ_ONLY)")
-        for catalog in ("daily", "rebuilt"):
-            _canonical(con, catalog)
-        tables = {(s, t) for catalog in ("daily", "rebuilt") for s, t in con.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name IN "
-            f"({', '.join('?' for _ in COMPARED_SCHEMAS)})", [catalog, *COMPARED_SCHEMAS]).fetchall()}
-        assert len(tables) >= 19 and ("staging", "stg_web_events") in tables
-        differences = {}
-        for schema, table in sorted(tables):
-            daily, rebuilt = (_comparable(con, c, schema, table) for c in ("daily", "rebuilt"))
-            only_daily = con.execute(f"SELECT count(*) FROM ({daily} EXCEPT ALL {rebuilt})").fetchone()[0]
-            only_rebuilt = con.execute(f"SELECT count(*) FROM ({rebuilt} EXCEPT ALL {daily})").fetchone()[0]
-            if only_daily or only_rebuilt:
-                differences[f"{schema}.{table}"] = (only_daily, only_rebuilt)
-        assert differences == {}
-    finally:
-        con.close()
+    tables, found = differences(warehouses.daily, warehouses.rebuilt, COMPARED_SCHEMAS)
+    assert len(tables) >= 19 and ("staging", "stg_web_events") in tables
+    assert found == {}

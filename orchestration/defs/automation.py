@@ -11,14 +11,23 @@ from ingestion.settings import get_settings
 from orchestration.defs.ingestion import INGESTION_GROUP, feed_asset_key, quarantine_asset_key
 from orchestration.defs.partitions import landing_days
 
+
+def run_policy(max_runtime_hours: float) -> dict[str, str]:
+    """Tags every job carries: retried from the failure after a crash (dagster.yaml's run_retries; a step that
+    failed on the data is not retried), and failed by run monitoring once it runs longer than this."""
+    return {"dagster/max_retries": "2", "dagster/max_runtime": str(int(max_runtime_hours * 3600))}
+
+
 ingest_job = dg.define_asset_job(
     "ingest_job", selection=dg.AssetSelection.groups(INGESTION_GROUP), partitions_def=landing_days(),
     description="Load, validate and reconcile landing days for every feed (one run may cover a range of days).",
+    tags=run_policy(max_runtime_hours=2),
 )
 
 transform_job = dg.define_asset_job(
     "transform_job", selection=dg.AssetSelection.all() - dg.AssetSelection.groups(INGESTION_GROUP),
     description="Staging, identity resolution and every mart, from what ingestion holds now.",
+    tags=run_policy(max_runtime_hours=4),
 )
 
 daily_ingest_schedule = dg.build_schedule_from_partitioned_job(

@@ -11,7 +11,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from ingestion.settings import get_settings
-from orchestration.defs.automation import transform_job
+from orchestration.defs.automation import run_policy, transform_job
 from orchestration.defs.resources import DUCKDB_POOL
 from orchestration.defs.serving import BI_DATABASE, RESTRICTED_DATABASE
 from privacy.compaction import compact
@@ -73,7 +73,8 @@ def forget_people(context: dg.OpExecutionContext, config: ForgetConfig, duckdb: 
 
 @dg.job(description="Forget people on request (GDPR Art. 17, CCPA deletion): their identifiers join the "
                     "suppression list, their rows leave raw, quarantine, identity and the landing files; their "
-                    "purchases and events stay as anonymous facts. transform_job follows.")
+                    "purchases and events stay as anonymous facts. transform_job follows.",
+        tags=run_policy(max_runtime_hours=2))
 def erasure_job():
     forget_people()
 

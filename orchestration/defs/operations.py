@@ -1,0 +1,34 @@
+"""Sensors that keep operations going with no one watching: dead runs are failed, failed runs alert."""
+
+
+import dagster as dg
+
+from ingestion.settings import get_settings
+from operations.alerts import build_alert, deliver
+from operations.dead_runs import fail_dead_runs
+
+
+@dg.sensor(name="dead_run_sensor", minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Fails STARTED runs whose process is gone (killed, crashed) and frees their pool slots, "
+                       "so the runs queued behind them proceed.")
+def dead_run_sensor(context: dg.SensorEvaluationContext):
+    failed = fail_dead_runs(context.instance)
+    for run in failed:
+        context.log.warning(f"run {run.run_id} of {run.job_name}: process {run.pid} is gone; marked failed, "
+                            f"{run.slots_freed} pool slot(s) freed")
+    return dg.SkipReason(f"{len(failed)} dead run(s) failed" if failed else "no dead runs")
+
+
+@dg.run_failure_sensor(name="run_failure_alert", default_status=dg.DefaultSensorStatus.RUNNING,
+                       monitor_all_code_locations=True,
+                       description="Sends each failed run to data/alerts.log and to CRM_ALERT_WEBHOOK when set.")
+def run_failure_alert(context: dg.RunFailureSensorContext):
+    settings = get_settings()
+    step_failures = context.get_step_failure_events()
+    step = step_failures[0].step_key if step_failures else None
+    error = (step_failures[0].event_specific_data.error.message if step_failures and
+             step_failures[0].event_specific_data.error else context.failure_event.message)
+    alert = build_alert(context.dagster_run.job_name, context.dagster_run.run_id, step, error or "", settings.ui_url)
+    problem = deliver(alert, settings.alerts_log, settings.alert_webhook)
+    if problem:
+        context.log.warning(problem)

@@ -1,0 +1,60 @@
+"""Compare two warehouses table by table, with customer ids compared through their clusters (a merge keeps the
+older id, a rebuild derives one afresh) and the columns that say when or by which run a row was made left out."""
+
+from pathlib import Path
+
+import duckdb
+
+RUN_COLUMNS = {"computed_at", "scored_at", "fitted_at", "_loaded_at", "loaded_at", "run_id", "quarantined_at",
+               "reconciled_at", "resolved_at", "checked_at", "created_at", "created_run_id", "changed_at"}
+CUSTOMER_ID_COLUMNS = ("customer_id", "merged_into")  # column names ending so hold customer ids
+# tables that log the runs themselves (one row per run): a crashed run legitimately adds a row
+RUN_LOG_TABLES = {("identity", "resolution_runs")}
+
+
+def _canonical(con, catalog: str) -> None:
+    """`{catalog}_ids`: each customer id with its cluster's smallest record key, the same in both warehouses."""
+    con.execute(f"""CREATE TEMP TABLE {catalog}_ids AS SELECT customer_id, min(source || ':' || source_record_id) AS cluster
+                    FROM {catalog}.identity.customer_crosswalk GROUP BY 1""")
+
+
+def _comparable(con, catalog: str, schema: str, table: str) -> str:
+    columns = con.execute("SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND schema_name = ? "
+                          "AND table_name = ? ORDER BY column_index", [catalog, schema, table]).fetchall()
+    selected, joins = [], []
+    for n, (column,) in enumerate(columns):
+        if column in RUN_COLUMNS:
+            continue
+        if column.endswith(CUSTOMER_ID_COLUMNS):
+            joins.append(f'LEFT JOIN {catalog}_ids i{n} ON i{n}.customer_id = t."{column}"')
+            selected.append(f'coalesce(i{n}.cluster, t."{column}") AS "{column}"')
+        elif column == "record":  # a quarantined row as JSON: it carries the load's timestamp
+            selected.append(f"""CASE WHEN json_valid(t.record) AND starts_with(t.record, '{{')
+                THEN json_merge_patch(t.record, '{{"_loaded_at": null}}') ELSE t.record END AS record""")
+        else:
+            selected.append(f't."{column}"')
+    return f'SELECT {", ".join(selected)} FROM {catalog}."{schema}"."{table}" t {" ".join(joins)}'
+
+
+def differences(left: Path, right: Path, schemas: tuple[str, ...]) -> tuple[set, dict[str, tuple[int, int]]]:
+    """The tables of `schemas` found in either warehouse, and per differing table the rows only in left and only
+    in right (as multisets)."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{left}' AS l (READ_ONLY)")
+        con.execute(f"ATTACH '{right}' AS r (READ_ONLY)")
+        for catalog in ("l", "r"):
+            _canonical(con, catalog)
+        tables = {(s, t) for catalog in ("l", "r") for s, t in con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name IN "
+            f"({', '.join('?' for _ in schemas)})", [catalog, *schemas]).fetchall()} - RUN_LOG_TABLES
+        found = {}
+        for schema, table in sorted(tables):
+            ours, theirs = (_comparable(con, c, schema, table) for c in ("l", "r"))
+            only_left = con.execute(f"SELECT count(*) FROM ({ours} EXCEPT ALL {theirs})").fetchone()[0]
+            only_right = con.execute(f"SELECT count(*) FROM ({theirs} EXCEPT ALL {ours})").fetchone()[0]
+            if only_left or only_right:
+                found[f"{schema}.{table}"] = (only_left, only_right)
+        return tables, found
+    finally:
+        con.close()
