@@ -26,9 +26,17 @@ def run_failure_alert(context: dg.RunFailureSensorContext):
     settings = get_settings()
     step_failures = context.get_step_failure_events()
     step = step_failures[0].step_key if step_failures else None
-    error = (step_failures[0].event_specific_data.error.message if step_failures and
-             step_failures[0].event_specific_data.error else context.failure_event.message)
+    error = step_failures[0].event_specific_data.error if step_failures else None
+    error = _readable(error) if error else context.failure_event.message
     alert = build_alert(context.dagster_run.job_name, context.dagster_run.run_id, step, error or "", settings.ui_url)
     problem = deliver(alert, settings.alerts_log, settings.alert_webhook)
     if problem:
         context.log.warning(problem)
+
+
+def _readable(error) -> str:
+    """`ValueError: ...` for an exception, the message alone for a dagster Failure, without module paths."""
+    prefix, separator, rest = error.message.partition(": ")
+    if separator and error.cls_name and prefix.endswith(error.cls_name):
+        return rest if error.cls_name == "Failure" else f"{error.cls_name}: {rest}"
+    return error.message
