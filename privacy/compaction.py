@@ -24,25 +24,30 @@ class Compaction:
     seconds: float
 
 
-def compact(path: Path) -> Compaction:
-    started, before = time.perf_counter(), path.stat().st_size
-    fresh = path.with_name(f".{path.name}.compacting")
-    fresh.unlink(missing_ok=True)
+def copy_database(path: Path, target: Path) -> None:
+    """Write the database at `path` into a new file `target`, table by table: free blocks are not copied."""
+    target.unlink(missing_ok=True)
     con = duckdb.connect(config=connection_config())
     try:
         # attached under the file's own catalog name: dbt's views name it, and must bind in the copy
         con.execute(f"ATTACH '{path}' AS \"{path.stem}\"")
         con.execute(f'CHECKPOINT "{path.stem}"')  # nothing left in a WAL that would outlive the old file
-        con.execute(f"ATTACH '{fresh}' AS compacted")
-        con.execute(f'COPY FROM DATABASE "{path.stem}" TO compacted')
-        con.execute("CHECKPOINT compacted")
+        con.execute(f"ATTACH '{target}' AS copied")
+        con.execute(f'COPY FROM DATABASE "{path.stem}" TO copied')
+        con.execute("CHECKPOINT copied")
     except BaseException:
         con.close()
-        fresh.unlink(missing_ok=True)
+        target.unlink(missing_ok=True)
         raise
     con.close()
-    with fresh.open("rb+") as handle:
+    with target.open("rb+") as handle:
         os.fsync(handle.fileno())
+
+
+def compact(path: Path) -> Compaction:
+    started, before = time.perf_counter(), path.stat().st_size
+    fresh = path.with_name(f".{path.name}.compacting")
+    copy_database(path, fresh)
     os.replace(fresh, path)
     directory = os.open(path.parent, os.O_RDONLY)
     try:

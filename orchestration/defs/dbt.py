@@ -9,6 +9,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from ingestion.settings import get_settings
+from operations.last_good import restore_if_damaged
 from orchestration.defs.dbt_project import dbt_project
 from orchestration.defs.dbt_targets import prune_invocation_targets
 from orchestration.defs.resources import DUCKDB_POOL
@@ -39,6 +41,7 @@ class DbtBuildConfig(dg.Config):
 
 def build(context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[str],
           config: DbtBuildConfig | None = None) -> Iterator:
+    restore_if_damaged(get_settings().warehouse_path)  # dbt opens the file itself
     invocation = dbt.cli(args + (["--full-refresh"] if config and config.full_refresh else []), context=context)
     yield from invocation.stream()
     prune_invocation_targets(invocation.target_path.parent)

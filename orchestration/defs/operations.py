@@ -1,11 +1,30 @@
-"""Sensors that keep operations going with no one watching: dead runs are failed, failed runs alert."""
+"""Operations with no one watching: dead runs are failed, failed runs alert, and each successful transform
+keeps a copy of the warehouse to fall back to."""
 
+import time
 
 import dagster as dg
 
 from ingestion.settings import get_settings
 from operations.alerts import build_alert, deliver
 from operations.dead_runs import fail_dead_runs
+from operations.last_good import keep_last_good
+from orchestration.defs.resources import DUCKDB_POOL
+from orchestration.defs.serving import BI_DATABASE, RESTRICTED_DATABASE
+
+LAST_GOOD_BUILD = dg.AssetKey(["operations", "last_good_build"])
+
+
+@dg.asset(key=LAST_GOOD_BUILD, deps=[BI_DATABASE, RESTRICTED_DATABASE], group_name="operations", pool=DUCKDB_POOL,
+          kinds={"duckdb"},
+          description="A copy of the build database after a successful transform (data/warehouse/"
+                      "crm.last_good.duckdb, owner-only), put in its place when the warehouse cannot be opened.")
+def last_good_build() -> dg.MaterializeResult:
+    started = time.perf_counter()
+    path = keep_last_good(get_settings().warehouse_path)
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path)),
+                                          "mib": round(path.stat().st_size / 2**20, 1),
+                                          "seconds": round(time.perf_counter() - started, 2)})
 
 
 @dg.sensor(name="dead_run_sensor", minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,

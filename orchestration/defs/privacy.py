@@ -14,6 +14,7 @@ from ingestion.settings import get_settings
 from orchestration.defs.automation import run_policy, transform_job
 from orchestration.defs.resources import DUCKDB_POOL
 from orchestration.defs.serving import BI_DATABASE, RESTRICTED_DATABASE
+from operations.last_good import forget_last_good
 from privacy.compaction import compact
 from privacy.erasure import ErasureRequest, ErasureResult, forget
 from serving.keys import pii_key
@@ -58,6 +59,7 @@ def forget_people(context: dg.OpExecutionContext, config: ForgetConfig, duckdb: 
         # the next publish rewrites both serving databases from nothing: a working copy keeps earlier versions
         # of changed rows in its free blocks
         WorkingCopies.beside(settings.restricted_database).remove()
+        forget_last_good(settings.warehouse_path)  # it holds them; the transform that follows takes a new one
     for result in results:
         context.log.info(f"{result.request_id}: {result.status} - {result.message}")
     context.add_output_metadata({

@@ -12,6 +12,7 @@ from dagster_duckdb import DuckDBResource
 
 from ingestion.settings import get_settings
 from ingestion.warehouse import connection_config
+from operations.last_good import restore_if_damaged
 from orchestration.defs.dbt_project import dbt_project
 
 # Every asset that writes the warehouse takes this pool; dagster.yaml limits pools to one slot.
@@ -22,11 +23,12 @@ class WarehouseResource(DuckDBResource):
     """DuckDBResource that creates the warehouse folder on first use (a fresh clone has no data/ yet) and closes
     the connection when the asset fails too: DuckDBResource closes it only on success, and a failed step's
     traceback would otherwise keep the build database open in the process (the next open with another
-    configuration is refused)."""
+    configuration is refused). A damaged warehouse is replaced by the last good build first."""
 
     @contextmanager
     def get_connection(self):
         Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        restore_if_damaged(Path(self.database))
         connection = super().get_connection().__enter__()
         try:
             yield connection
