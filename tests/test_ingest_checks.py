@@ -1,5 +1,5 @@
-"""What an ingest run tells through Dagster: failed or empty files fail a warn-level check that names them, and
-a check that had too little to judge is skipped, not passed."""
+"""What an ingest run tells through Dagster: failed or empty files fail a warn-level check that names them, a
+check attaches to the materialisation it judged, and a check that had too little to judge is skipped."""
 
 import dagster as dg
 import pytest
@@ -41,6 +41,8 @@ def test_failed_and_empty_files_fail_a_warn_check_that_names_them(ingested):
     assert "no_email.csv: failed - missing required column(s) ['email']" in problems
     assert "good.csv" not in problems
     assert check.metadata["failed_or_empty"].value == 2
+    # it judged this run's materialisation, and says so (the UI shows it on that materialisation)
+    assert check.target_materialization_data.run_id == result.run_id
 
 
 def test_a_check_with_too_little_to_judge_is_skipped_not_passed(ingested):
