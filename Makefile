@@ -7,6 +7,9 @@ STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)
 export DAGSTER_STORAGE_DIR := $(CURDIR)/.dagster_home
 export PATH := $(CURDIR)/$(BIN):$(PATH)
+# One planned event per asset for a ranged run instead of one per asset and day: a 180-day ingest starts its
+# first step after 5 s instead of 49 s. The cost: if such a run fails, its days show as missing, not failed.
+export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS := 1
 
 # Demo knobs: `make demo CUSTOMERS=5000 DAYS=365` or `make demo DATASET=cdnow`.
 CUSTOMERS ?= 2000
@@ -34,7 +37,7 @@ demo: parse
 	$(BIN)/python -m orchestration.demo --dataset $(DATASET) --customers $(CUSTOMERS) --days $(DAYS) --seed $(SEED)
 
 dev: parse
-	$(BIN)/dagster dev -m orchestration.definitions
+	$(BIN)/dagster dev -w workspace.yaml
 
 test: install
 	$(BIN)/python -m pytest

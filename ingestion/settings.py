@@ -13,7 +13,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 class Settings:
     data_dir: Path
     warehouse_path: Path
-    start_date: str
+    # the first landing-day partition (CRM_START_DATE); unset, the first date= folder under landing/ is
+    start_date: str | None
     # DuckDB's memory_limit in each process that opens the warehouse (e.g. "8GB"): the Dagster process and dbt's
     # run on one machine, and unset each lets DuckDB take 80% of RAM
     duckdb_memory_limit: str | None = None
@@ -60,8 +61,7 @@ class Settings:
 def get_settings() -> Settings:
     data_dir = Path(os.environ.get("CRM_DATA_DIR", REPO_ROOT / "data")).resolve()
     warehouse = Path(os.environ.get("CRM_WAREHOUSE", data_dir / "warehouse" / "crm.duckdb")).resolve()
-    # First day a landing partition may exist; CDNOW (1997) sets it earlier.
-    start_date = os.environ.get("CRM_START_DATE", "2024-01-01")
+    start_date = os.environ.get("CRM_START_DATE") or None
     serving = os.environ.get("CRM_SERVING_DIR")
     return Settings(data_dir=data_dir, warehouse_path=warehouse, start_date=start_date,
                     duckdb_memory_limit=os.environ.get("CRM_DUCKDB_MEMORY_LIMIT") or None,

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.defs.automation import (
-    daily_ingest_schedule,
-    ingest_job,
-    landing_files_sensor,
-    transform_after_ingest,
-    transform_job,
-)
+from orchestration.defs.automation import automation_sensor, ingest_job, landing_files_sensor, transform_job
 from orchestration.defs.clv import customer_clv
 from orchestration.defs.dbt import dbt_after_clv, dbt_marts, dbt_staging
 from orchestration.defs.identity import customer_crosswalk
@@ -27,10 +21,11 @@ def build_definitions() -> dg.Definitions:
         assets=[*build_ingestion_assets(), build_quality_report_asset(), dbt_staging, customer_crosswalk, dbt_marts,
                 customer_clv, dbt_after_clv, *build_serving_assets(), build_database_compacted, last_good_build],
         jobs=[ingest_job, transform_job, erasure_job],
-        schedules=[daily_ingest_schedule],
-        sensors=[landing_files_sensor, transform_after_ingest, transform_after_erasure, dead_run_sensor,
-                 run_failure_alert],
+        sensors=[automation_sensor, landing_files_sensor, transform_after_erasure, dead_run_sensor, run_failure_alert],
         resources=build_resources(),
+        # one process per run: DuckDB's single writer serialises the steps anyway, and a process per step cost
+        # about 20 s of imports each
+        executor=dg.in_process_executor,
     )
 
 

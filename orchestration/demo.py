@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 import time
+from pathlib import Path
 
 import dagster as dg
 
@@ -16,6 +17,7 @@ from ingestion.files import landing_days
 from ingestion.contracts import load_contracts
 from ingestion.generator import GeneratorConfig, generate
 from ingestion.settings import get_settings
+from orchestration.run_log import QUIET_CONSOLE, append_run_log, code_location_tags, stage_lines
 from orchestration.scorecard import scorecard_lines
 
 
@@ -27,20 +29,30 @@ def landed_range() -> tuple[str, str]:
     return days[0].isoformat(), days[-1].isoformat()
 
 
-def materialise_everything(instance: dg.DagsterInstance) -> tuple[str, str]:
+def run_job(defs: dg.Definitions, instance: dg.DagsterInstance, job: str, log_path: Path,
+            tags: dict | None = None) -> str:
+    """Run a job in this process, filed under the UI's code location; print a line per stage; return the run id."""
+    started = time.perf_counter()
+    result = defs.resolve_job_def(job).execute_in_process(instance=instance, raise_on_error=False,
+                                                          run_config=QUIET_CONSOLE,
+                                                          tags={**code_location_tags(), **(tags or {})})
+    append_run_log(instance, result.run_id, log_path)
+    print("\n".join(stage_lines(instance, result.run_id)))
+    if not result.success:
+        raise SystemExit(f"{job} failed (run {result.run_id}): the log is in {log_path}; `make dev` shows the run")
+    print(f"{job} done in {time.perf_counter() - started:.0f}s")
+    return result.run_id
+
+
+def materialise_everything(instance: dg.DagsterInstance, log_path: Path) -> tuple[str, str]:
     from orchestration.definitions import defs
 
     first, last = landed_range()
-    print(f"ingesting landing days {first} .. {last} (one ranged run per the single-run backfill policy)")
-    ingest = defs.resolve_job_def("ingest_job").execute_in_process(
-        instance=instance, raise_on_error=False,
-        tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
-    )
-    if not ingest.success:
-        raise SystemExit("ingest_job failed: see `make dev` for the run's logs")
-    transform = defs.resolve_job_def("transform_job").execute_in_process(instance=instance, raise_on_error=False)
-    if not transform.success:
-        raise SystemExit("transform_job failed: see `make dev` for the run's logs")
+    print(f"ingest_job: landing days {first} .. {last} in one run (Dagster's log: {log_path})")
+    run_job(defs, instance, "ingest_job", log_path,
+            {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last})
+    print("transform_job: staging, identity, marts, CLV, publish")
+    run_job(defs, instance, "transform_job", log_path)
     return first, last
 
 
@@ -66,7 +78,9 @@ def main(argv: list[str] | None = None) -> None:
                           settings.truth_dir)
         print(f"generated {sum(counts.values()):,} rows for {args.customers:,} customers over {args.days} days "
               f"in {time.perf_counter() - started:.1f}s")
-    first, last = materialise_everything(dg.DagsterInstance.get())
+    log_path = settings.data_dir / "logs" / "demo.log"
+    log_path.unlink(missing_ok=True)
+    first, last = materialise_everything(dg.DagsterInstance.get(), log_path)
     print("\n".join(scorecard_lines(settings.bi_database)))
     print(f"\nquality report: {settings.reports_dir / f'quality_{first}_{last}.html'}")
     print(f"\nBI database (personal data pseudonymised, for BI tools): {settings.bi_database}")

@@ -24,9 +24,11 @@ def test_definitions_load_with_every_layer():
     assert graph.get(dg.AssetKey(["quarantine", "web_events"])).partitions_def is None
     assert "\n".join(keys) + "\n" == SNAPSHOT.read_text(), "asset graph changed: update tests/snapshots/asset_keys.txt"
     assert {j.name for j in repo.get_all_jobs()} >= {"ingest_job", "transform_job", "erasure_job"}
-    assert {s.name for s in repo.schedule_defs} == {"daily_ingest_schedule"}
-    assert {s.name for s in repo.sensor_defs} == {"landing_files_sensor", "transform_after_ingest",
-                                                  "transform_after_erasure", "dead_run_sensor", "run_failure_alert"}
+    assert {s.name for s in repo.schedule_defs} == set()  # the ingest's cron is an automation condition
+    sensors = {s.name: s for s in repo.sensor_defs}
+    assert set(sensors) == {"automation_sensor", "landing_files_sensor", "transform_after_erasure", "dead_run_sensor",
+                            "run_failure_alert"}
+    assert {s.default_status for s in sensors.values()} == {dg.DefaultSensorStatus.RUNNING}  # on with `make dev`
 
 
 def test_lineage_is_one_graph():

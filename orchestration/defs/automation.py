@@ -1,4 +1,5 @@
-"""Jobs, the daily schedule and the sensors that keep the warehouse current."""
+"""Jobs, and the sensors that keep the warehouse current: the automation conditions' sensor, and the landing
+folders' sensor for files that arrive or change on any day (late files for old days included)."""
 
 
 import hashlib
@@ -30,20 +31,16 @@ transform_job = dg.define_asset_job(
     tags=run_policy(max_runtime_hours=4),
 )
 
-daily_ingest_schedule = dg.build_schedule_from_partitioned_job(
-    ingest_job, hour_of_day=2, minute_of_hour=0, name="daily_ingest_schedule",
-    default_status=dg.DefaultScheduleStatus.STOPPED,
+automation_sensor = dg.AutomationConditionSensorDefinition(
+    "automation_sensor", target=dg.AssetSelection.all(), default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30, run_tags=run_policy(max_runtime_hours=4),
+    description="Evaluates the assets' automation conditions (orchestration/defs/conditions.py): each feed's "
+                "latest day at 02:00, everything downstream once what it reads was updated.",
 )
 
 
-@dg.run_status_sensor(run_status=dg.DagsterRunStatus.SUCCESS, monitored_jobs=[ingest_job],
-                      request_job=transform_job, name="transform_after_ingest")
-def transform_after_ingest(context: dg.RunStatusSensorContext):
-    """Rebuild staging, identity and marts once new landing days are in."""
-    return dg.RunRequest(run_key=f"after-{context.dagster_run.run_id}")
-
-
-@dg.sensor(job=ingest_job, minimum_interval_seconds=60, name="landing_files_sensor")
+@dg.sensor(job=ingest_job, minimum_interval_seconds=60, name="landing_files_sensor",
+           default_status=dg.DefaultSensorStatus.RUNNING)
 def landing_files_sensor(context: dg.SensorEvaluationContext):
     """Request the partitions whose landing folders gained or changed files since the last look."""
     landing = get_settings().landing_dir
@@ -60,7 +57,8 @@ def landing_files_sensor(context: dg.SensorEvaluationContext):
     partitions = set(landing_days().get_partition_keys())
     for day, feeds in sorted(changed.items()):
         if day not in partitions:
-            context.log.warning(f"landing folder date={day} is outside the partitions (CRM_START_DATE)")
+            context.log.warning(f"landing folder date={day} is before the first partition: set CRM_START_DATE "
+                                "to it, or reload the code location (partitions start at the first landing day)")
             continue
         files = sorted((p, s) for p, s in current.items() if f"date={day}" in p)
         yield dg.RunRequest(

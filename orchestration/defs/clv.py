@@ -9,6 +9,7 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from analytics.clv import backtest, fit, predict, summarise
+from orchestration.defs.conditions import AFTER_UPSTREAM
 from orchestration.defs.resources import DUCKDB_POOL
 
 CUSTOMER_CLV = dg.AssetKey(["clv", "customer_clv"])
@@ -26,6 +27,7 @@ def _replace(con, table: str, frame: pd.DataFrame) -> None:
 
 
 @dg.asset(key=CUSTOMER_CLV, deps=[FCT_ORDERS], group_name="clv", pool=DUCKDB_POOL, kinds={"duckdb", "pymc"},
+          automation_condition=AFTER_UPSTREAM,
           description="Per customer: probability alive, expected purchases in 90 days, predicted 12-month CLV "
                       "(monthly discount CRM_CLV_MONTHLY_DISCOUNT, default 1%). Also clv.model_parameters and "
                       "clv.backtest (calibration/holdout, aggregate and per decile).")

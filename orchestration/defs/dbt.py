@@ -11,6 +11,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from ingestion.settings import get_settings
 from operations.last_good import restore_if_damaged
+from orchestration.defs.conditions import AFTER_UPSTREAM, WHEN_MISSING
 from orchestration.defs.dbt_project import dbt_project
 from orchestration.defs.dbt_targets import prune_invocation_targets
 from orchestration.defs.resources import DUCKDB_POOL
@@ -30,6 +31,9 @@ class ProjectTranslator(DagsterDbtTranslator):
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return dbt_resource_props.get("schema") if dbt_resource_props["resource_type"] != "source" else None
+
+    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> dg.AutomationCondition | None:
+        return WHEN_MISSING if dbt_resource_props["resource_type"] == "seed" else AFTER_UPSTREAM
 
 
 class DbtBuildConfig(dg.Config):

@@ -6,6 +6,7 @@ from dagster_duckdb import DuckDBResource
 
 from identity.store import resolve_warehouse
 from ingestion.settings import get_settings
+from orchestration.defs.conditions import AFTER_UPSTREAM
 from orchestration.defs.resources import DUCKDB_POOL
 from serving.keys import pii_key
 
@@ -21,6 +22,7 @@ class ResolutionConfig(dg.Config):
 
 
 @dg.asset(key=CROSSWALK, deps=[CUSTOMER_RECORDS], group_name="identity", pool=DUCKDB_POOL, kinds={"duckdb", "splink"},
+          automation_condition=AFTER_UPSTREAM,
           description="(source, source_record_id) -> stable customer_id, with identity.customer_id_changes (merges, "
                       "splits, new ids), identity.customer_registry and identity.match_edges (why records joined).")
 def customer_crosswalk(context: dg.AssetExecutionContext, config: ResolutionConfig,

@@ -19,6 +19,7 @@ from ingestion.audit import reconcile, record_checks
 from ingestion.contracts import FeedContract, load_contracts
 from ingestion.loader import FeedLoader
 from ingestion.settings import get_settings
+from orchestration.defs.conditions import DAILY_LANDING
 from orchestration.defs.partitions import landing_days
 from orchestration.defs.resources import DUCKDB_POOL
 from serving.keys import pii_key
@@ -58,7 +59,7 @@ def build_feed_asset(contract: FeedContract) -> dg.AssetsDefinition:
         name=f"ingest_{contract.feed}",
         specs=[dg.AssetSpec(
             feed_asset_key(contract.feed), group_name=INGESTION_GROUP, description=contract.description,
-            kinds={"duckdb", contract.format}, partitions_def=landing_days(),
+            kinds={"duckdb", contract.format}, partitions_def=landing_days(), automation_condition=DAILY_LANDING,
             metadata={"natural_key": list(contract.natural_key), "format": contract.format,
                       "pii_columns": [c.name for c in contract.columns if c.pii]},
         ), dg.AssetSpec(

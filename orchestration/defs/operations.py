@@ -9,6 +9,7 @@ from ingestion.settings import get_settings
 from operations.alerts import build_alert, deliver
 from operations.dead_runs import fail_dead_runs
 from operations.last_good import keep_last_good
+from orchestration.defs.conditions import AFTER_UPSTREAM
 from orchestration.defs.resources import DUCKDB_POOL
 from orchestration.defs.serving import BI_DATABASE, RESTRICTED_DATABASE
 
@@ -16,7 +17,7 @@ LAST_GOOD_BUILD = dg.AssetKey(["operations", "last_good_build"])
 
 
 @dg.asset(key=LAST_GOOD_BUILD, deps=[BI_DATABASE, RESTRICTED_DATABASE], group_name="operations", pool=DUCKDB_POOL,
-          kinds={"duckdb"},
+          kinds={"duckdb"}, automation_condition=AFTER_UPSTREAM,
           description="A copy of the build database after a successful transform (data/warehouse/"
                       "crm.last_good.duckdb, owner-only), put in its place when the warehouse cannot be opened.")
 def last_good_build() -> dg.MaterializeResult:

@@ -11,10 +11,11 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from ingestion.settings import get_settings
+from operations.last_good import forget_last_good
 from orchestration.defs.automation import run_policy, transform_job
+from orchestration.defs.conditions import AFTER_UPSTREAM
 from orchestration.defs.resources import DUCKDB_POOL
 from orchestration.defs.serving import BI_DATABASE, RESTRICTED_DATABASE
-from operations.last_good import forget_last_good
 from privacy.compaction import compact
 from privacy.erasure import ErasureRequest, ErasureResult, forget
 from serving.keys import pii_key
@@ -95,6 +96,7 @@ def pending_purges(con) -> int:
 
 
 @dg.asset(key=COMPACTED, deps=[BI_DATABASE, RESTRICTED_DATABASE], group_name=PRIVACY_GROUP,
+          automation_condition=AFTER_UPSTREAM,
           pool=DUCKDB_POOL, kinds={"duckdb"}, output_required=False,
           description="After an erasure: the build database copied into a fresh file and swapped in, so no "
                       "erased value survives in its free blocks. Not materialised when no erasure is pending.")

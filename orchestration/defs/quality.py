@@ -10,6 +10,7 @@ from expectations.report import write_report
 from ingestion.contracts import load_contracts
 from ingestion.settings import get_settings
 from orchestration.defs.ingestion import INGESTION_GROUP, feed_asset_key, quarantine_asset_key
+from orchestration.defs.conditions import after_days_landed
 from orchestration.defs.partitions import landing_days
 from orchestration.defs.resources import DUCKDB_POOL
 
@@ -23,6 +24,7 @@ def build_quality_report_asset() -> dg.AssetsDefinition:
         key=QUALITY_REPORT, group_name=INGESTION_GROUP, kinds={"html"}, pool=DUCKDB_POOL,
         deps=[key for feed in feeds for key in (feed_asset_key(feed), quarantine_asset_key(feed))],
         partitions_def=landing_days(), backfill_policy=dg.BackfillPolicy.single_run(),
+        automation_condition=after_days_landed(dg.AssetSelection.keys(*(feed_asset_key(f) for f in feeds))),
         description="HTML page per run: reconciliation, file problems, check results, quarantine by rule.",
     )
     def quality_report(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:

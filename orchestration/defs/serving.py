@@ -10,6 +10,7 @@ from dagster_duckdb import DuckDBResource
 
 from ingestion.settings import get_settings
 from orchestration.defs.clv import CUSTOMER_CLV
+from orchestration.defs.conditions import AFTER_UPSTREAM
 from orchestration.defs.dbt_project import dbt_project
 from orchestration.defs.resources import DUCKDB_POOL
 from serving.postgres import postgres_row_counts, publish_postgres
@@ -40,11 +41,11 @@ def build_serving_assets() -> list[dg.AssetsDefinition]:
 
     @dg.multi_asset(
         name="publish_serving_databases", group_name=SERVING_GROUP, pool=DUCKDB_POOL,
-        specs=[dg.AssetSpec(BI_DATABASE, deps=upstream, kinds={"duckdb"},
+        specs=[dg.AssetSpec(BI_DATABASE, deps=upstream, kinds={"duckdb"}, automation_condition=AFTER_UPSTREAM,
                             description="data/serving/crm.duckdb: the BI database. core, rfm, kpi, clv and "
                                         "reference as tables, personal data pseudonymised; meta says when, from "
                                         "which run, how fresh and how many rows. Mode 0644."),
-               dg.AssetSpec(RESTRICTED_DATABASE, deps=upstream, kinds={"duckdb"},
+               dg.AssetSpec(RESTRICTED_DATABASE, deps=upstream, kinds={"duckdb"}, automation_condition=AFTER_UPSTREAM,
                             description="data/serving/crm_restricted.duckdb: the same tables with full personal "
                                         "data, for the CRM team. Mode 0600.")],
         check_specs=[dg.AssetCheckSpec("published", asset=BI_DATABASE, blocking=True,
@@ -83,7 +84,7 @@ def build_serving_assets() -> list[dg.AssetsDefinition]:
 
     @dg.asset(
         key=POSTGRES, deps=[BI_DATABASE, RESTRICTED_DATABASE], group_name=SERVING_GROUP, pool=DUCKDB_POOL,
-        kinds={"postgres"}, output_required=False,
+        kinds={"postgres"}, output_required=False, automation_condition=AFTER_UPSTREAM,
         description="The publication in PostgreSQL (CRM_SERVING_POSTGRES_URL): pseudonymised schemas for role "
                     "crm_bi, <schema>_restricted for crm_restricted, swapped in one transaction. Not materialised "
                     "when the URL is not set.")
