@@ -1,4 +1,4 @@
-"""Dagster entry point: `dagster dev -m orchestration.definitions`."""
+"""Dagster entry point: `make dev` (`dagster dev -w workspace.yaml`) loads `defs` as code location customer_single_view."""
 
 from __future__ import annotations
 
