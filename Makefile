@@ -19,7 +19,7 @@ DATASET ?= synthetic
 SCALE ?= 10000
 GROWTH ?=
 
-.PHONY: install demo dev test bench parse clean
+.PHONY: install browser demo dev test bench parse clean
 
 install: $(STAMP)
 
@@ -39,7 +39,13 @@ demo: parse
 dev: parse
 	$(BIN)/dagster dev -w workspace.yaml
 
-test: install
+# The browser tests drive Debian's Chromium, headless (no browser download at test time); installed when missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+test: install browser
 	$(BIN)/python -m pytest
 
 bench: install

@@ -12,9 +12,11 @@ from pathlib import Path
 
 import duckdb
 
+from expectations.trend import trend_section
+
 STYLE = """body{font-family:system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse;margin:.5rem 0 1.5rem}
 td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:left;font-size:.9rem}th{background:#f3f3f3}
-.bad{background:#fde2e2}.warn{background:#fff4d6}.ok{background:#e6f6e6}td.n{text-align:right}"""
+.bad{background:#fde2e2}.warn{background:#fff4d6}.ok{background:#e6f6e6}td.n{text-align:right}svg.spark{display:block}"""
 
 
 def _table(con, sql: str, params: list) -> tuple[list[str], list[tuple]]:
@@ -40,10 +42,16 @@ def _exists(con, schema: str, table: str) -> bool:
                        [schema, table]).fetchone()[0] > 0
 
 
-def render_report(con: duckdb.DuckDBPyConnection, first: date, last: date, feeds: list[str]) -> str:
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2%}"
+
+
+def render_report(con: duckdb.DuckDBPyConnection, first: date, last: date, feeds: list[str],
+                  run_url: str | None = None) -> str:
     days = [first, last]
+    run_link = f" by <a href='{html.escape(run_url)}'>this run</a>" if run_url else ""
     sections = [f"<h1>Data quality: landing days {first} .. {last}</h1>",
-                f"<p>Generated {datetime.now():%Y-%m-%d %H:%M:%S}. Rows read = rows passed + rows quarantined + rows suppressed "
+                f"<p>Generated {datetime.now():%Y-%m-%d %H:%M:%S}{run_link}. Rows read = rows passed + rows quarantined + rows suppressed "
                 "(they carry an identifier an erasure removed: counted, never shown); "
                 "re-deliveries are passed rows whose natural key was already seen, removed in staging.</p>"]
     columns, rows = _table(con, """
@@ -51,9 +59,12 @@ def render_report(con: duckdb.DuckDBPyConnection, first: date, last: date, feeds
                sum(files_failed)::BIGINT AS files_failed, sum(rows_read)::BIGINT AS rows_read,
                sum(rows_passed)::BIGINT AS rows_passed, sum(rows_quarantined)::BIGINT AS rows_quarantined,
                coalesce(sum(rows_suppressed), 0)::BIGINT AS rows_suppressed,
-               sum(redeliveries_removed)::BIGINT AS redeliveries_removed, bool_and(balanced) AS balanced
+               sum(redeliveries_removed)::BIGINT AS redeliveries_removed,
+               sum(rows_quarantined) / nullif(sum(rows_read), 0) AS quarantine_share, bool_and(balanced) AS balanced
         FROM audit.load_reconciliation WHERE load_date BETWEEN ? AND ? GROUP BY feed ORDER BY feed""", days)
-    sections += ["<h2>Reconciliation</h2>", _html_table(columns, rows, lambda r: "ok" if r[-1] else "bad")]
+    rows = [(*r[:-2], _share(r[-2]), "yes" if r[-1] else "NO") for r in rows]
+    sections += ["<h2>Reconciliation</h2>", _html_table(columns, rows, lambda r: "ok" if r[-1] == "yes" else "bad")]
+    sections.append(trend_section(con, feeds, last))
 
     columns, rows = _table(con, """
         SELECT feed, load_date, file_path, status, rows_read, rows_rejected, message FROM audit.load_manifest
@@ -87,10 +98,11 @@ def render_report(con: duckdb.DuckDBPyConnection, first: date, last: date, feeds
            f"<style>{STYLE}</style></head><body>{''.join(sections)}</body></html>"
 
 
-def write_report(con: duckdb.DuckDBPyConnection, first: date, last: date, feeds: list[str], reports_dir: Path) -> Path:
+def write_report(con: duckdb.DuckDBPyConnection, first: date, last: date, feeds: list[str], reports_dir: Path,
+                 run_url: str | None = None) -> Path:
     """Write quality_<first>_<last>.html and refresh latest.html beside it; return the run's page."""
     reports_dir.mkdir(parents=True, exist_ok=True)
-    page = render_report(con, first, last, feeds)
+    page = render_report(con, first, last, feeds, run_url)
     path = reports_dir / f"quality_{first}_{last}.html"
     path.write_text(page, encoding="utf-8")
     (reports_dir / "latest.html").write_text(page, encoding="utf-8")

@@ -38,6 +38,15 @@ class BatchCheck:
     observed: object
     expectation: str
 
+    @property
+    def shown(self) -> str:
+        """The observed value as a person reads it: a share as a percentage, a count with separators."""
+        if isinstance(self.observed, float):
+            return f"{self.observed:.2%}" if 0 <= self.observed <= 1 else f"{self.observed:,.2f}"
+        if isinstance(self.observed, int) and not isinstance(self.observed, bool):
+            return f"{self.observed:,}"
+        return str(self.observed)
+
 
 @dataclass
 class Validation:

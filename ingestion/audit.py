@@ -94,6 +94,6 @@ def record_checks(con: duckdb.DuckDBPyConnection, feed: str, first: date, last: 
     con.execute(CHECK_RESULTS_DDL)
     con.execute("DELETE FROM audit.check_results WHERE run_id = ? AND feed = ?", [run_id, feed])
     now = datetime.now()
-    rows = [(run_id, feed, first, last, c.rule, c.severity, c.passed, str(c.observed), c.expectation, now)
+    rows = [(run_id, feed, first, last, c.rule, c.severity, c.passed, c.shown, c.expectation, now)
             for c in checks]
     insert_rows(con, "audit.check_results", rows)

@@ -142,7 +142,7 @@ def _check_results(files, batch_checks, check_specs: list[dg.AssetCheckSpec], co
         else:
             yield dg.AssetCheckResult(
                 check_name=check.rule, passed=check.passed, severity=severity,
-                metadata={"observed": dg.MetadataValue.text(str(check.observed)), "expectation": check.expectation},
+                metadata={"observed": dg.MetadataValue.text(check.shown), "expectation": check.expectation},
             )
 
 

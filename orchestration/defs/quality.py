@@ -31,7 +31,9 @@ def build_quality_report_asset() -> dg.AssetsDefinition:
         window = context.partition_time_window
         first, last = window.start.date(), date.fromordinal(window.end.date().toordinal() - 1)
         with duckdb.get_connection() as con:
-            path = write_report(con, first, last, feeds, get_settings().reports_dir)
+            settings = get_settings()
+            path = write_report(con, first, last, feeds, settings.reports_dir,
+                                run_url=f"{settings.ui_url.rstrip('/')}/runs/{context.run_id}")
         context.log.info(f"quality report: {path}")
         return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path)),
                                               "url": dg.MetadataValue.url(path.as_uri())})

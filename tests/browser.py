@@ -1,0 +1,43 @@
+"""A real browser for the tests: Debian's Chromium, headless, driven by Playwright (no browser download)."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
+@dataclass
+class PageView:
+    errors: list[str] = field(default_factory=list)  # console errors and uncaught page errors
+    text: str = ""
+    charts: int = 0  # svg or canvas elements with something drawn in them
+    links: list[str] = field(default_factory=list)
+    screenshot: Path | None = None
+
+
+def view(url: str, screenshot_name: str, chart_selector: str = "svg, canvas") -> PageView:
+    """Open `url`, wait for the network to settle, and report what a person would see; keep a screenshot."""
+    seen = PageView()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.on("console", lambda message: seen.errors.append(message.text) if message.type == "error" else None)
+            page.on("pageerror", lambda error: seen.errors.append(str(error)))
+            page.goto(url, wait_until="networkidle")
+            seen.text = page.inner_text("body")
+            seen.charts = page.eval_on_selector_all(
+                chart_selector, "els => els.filter(e => e.tagName === 'CANVAS' ? e.width > 0 : "
+                                "e.querySelector('polyline, path, rect, circle') !== null).length")
+            seen.links = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+            seen.screenshot = ARTIFACTS / screenshot_name
+            page.screenshot(path=str(seen.screenshot), full_page=True)
+        finally:
+            browser.close()
+    return seen
