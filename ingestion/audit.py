@@ -97,3 +97,9 @@ def record_checks(con: duckdb.DuckDBPyConnection, feed: str, first: date, last: 
     rows = [(run_id, feed, first, last, c.rule, c.severity, c.passed, c.shown, c.expectation, now)
             for c in checks]
     insert_rows(con, "audit.check_results", rows)
+
+
+def newest_delivery(con: duckdb.DuckDBPyConnection, feed: str, up_to: date) -> date | None:
+    """The newest landing day up to `up_to` on which a file of the feed loaded at least one row."""
+    return con.execute("SELECT max(load_date) FROM audit.load_manifest WHERE feed = ? AND load_date <= ? "
+                       "AND status = 'loaded' AND rows_loaded > 0", [feed, up_to]).fetchone()[0]

@@ -30,6 +30,8 @@ class FeedContract:
     columns: tuple[Column, ...]
     natural_key: tuple[str, ...]
     event_time: str
+    # freshness: the newest landing day with rows may be at most this many days before the day being loaded
+    max_days_without_delivery: int = 2
 
     @property
     def column_names(self) -> list[str]:
@@ -56,6 +58,7 @@ def parse_contract(data: dict, origin: str) -> FeedContract:
         columns=columns,
         natural_key=tuple(data["natural_key"]),
         event_time=data["event_time"],
+        max_days_without_delivery=int(data.get("max_days_without_delivery", 2)),
     )
     problems = []
     if contract.format not in FORMATS:

@@ -5,7 +5,7 @@ import dagster as dg
 import pytest
 
 from ingestion.contracts import load_contracts
-from orchestration.defs.ingestion import FILES_CHECK, build_feed_asset, feed_asset_key
+from orchestration.defs.ingestion import FILES_CHECK, FRESHNESS_CHECK, build_feed_asset, feed_asset_key
 from orchestration.defs.resources import WarehouseResource
 
 DAY = "2026-03-02"
@@ -55,3 +55,25 @@ def test_a_check_with_too_little_to_judge_is_skipped_not_passed(ingested):
     key = dg.AssetCheckKey(feed_asset_key("survey_responses"), "identifier_coverage")
     record = instance.event_log_storage.get_asset_check_execution_history(key, limit=1)[0]
     assert record.run_id == result.run_id and record.status.value == "PLANNED"  # resolves to SKIPPED in the UI
+
+
+def test_a_feed_that_stopped_delivering_fails_its_freshness_check(tmp_path, monkeypatch):
+    monkeypatch.setenv("CRM_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("CRM_WAREHOUSE", str(tmp_path / "crm.duckdb"))
+    contract = load_contracts()["survey_responses"]  # max_days_without_delivery: 7
+    folder = tmp_path / "landing" / "survey_responses" / "date=2026-03-01"
+    folder.mkdir(parents=True)
+    (folder / "part.csv").write_text(f"{HEADER}\nR1,a@b.com,9,,2026-03-01 10:00:00\n")
+    asset, instance = build_feed_asset(contract), dg.DagsterInstance.ephemeral()
+    resources = {"duckdb": WarehouseResource(database=str(tmp_path / "crm.duckdb"))}
+
+    def freshness(day: str) -> dg.AssetCheckEvaluation:
+        result = dg.materialize([asset], instance=instance, partition_key=day, resources=resources)
+        return evaluations(result)[FRESHNESS_CHECK]
+
+    assert freshness("2026-03-01").passed
+    within = freshness("2026-03-08")  # nothing landed for a week: still within 7 days
+    assert within.passed and within.metadata["days_without_delivery"].value == 7
+    late = freshness("2026-03-09")
+    assert not late.passed and late.severity == dg.AssetCheckSeverity.ERROR
+    assert late.metadata["newest_delivery"].value == "2026-03-01"

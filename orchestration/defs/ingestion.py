@@ -15,7 +15,7 @@ from dagster_duckdb import DuckDBResource
 
 from expectations.suites import expectations_at, load_suite
 from expectations.validator import validate_days
-from ingestion.audit import reconcile, record_checks
+from ingestion.audit import newest_delivery, reconcile, record_checks
 from ingestion.contracts import FeedContract, load_contracts
 from ingestion.loader import FeedLoader
 from ingestion.settings import get_settings
@@ -36,12 +36,18 @@ def quarantine_asset_key(feed: str) -> dg.AssetKey:
 
 
 FILES_CHECK = "files_loaded"
+FRESHNESS_CHECK = "delivered_recently"
 
 
 def batch_check_specs(contract: FeedContract) -> list[dg.AssetCheckSpec]:
     return [dg.AssetCheckSpec(
         name=FILES_CHECK, asset=feed_asset_key(contract.feed),
         description="Every landing file of the run loaded: a failed or empty file fails this check, by name",
+    ), dg.AssetCheckSpec(
+        name=FRESHNESS_CHECK, asset=feed_asset_key(contract.feed),
+        description=f"Error when the newest landing day with rows is more than {contract.max_days_without_delivery} "
+                    "day(s) before the last day loaded (max_days_without_delivery in the feed's contract); not "
+                    "judged before the feed's first delivery",
     )] + [
         dg.AssetCheckSpec(
             name=e["meta"]["rule"], asset=feed_asset_key(contract.feed),
@@ -86,6 +92,7 @@ def build_feed_asset(contract: FeedContract) -> dg.AssetsDefinition:
             validation = validate_days(con, contract, first, last)
             validate_seconds = time.perf_counter() - started
             balance = reconcile(con, contract, first, last, context.run_id)
+            newest = newest_delivery(con, contract.feed, last)
             record_checks(con, contract.feed, first, last, context.run_id, validation.batch_checks)
         context.log.info(f"[{contract.feed}] validated {validation.rows_checked:,} rows in {validate_seconds:.1f}s "
                          f"({validation.rows_checked / max(validate_seconds, 1e-9):,.0f} rows/s)")
@@ -117,21 +124,35 @@ def build_feed_asset(contract: FeedContract) -> dg.AssetsDefinition:
         })
         # after the materialisation: a check result attaches to the latest materialisation of its asset
         checks = context.selected_asset_check_keys
-        yield from (r for r in _check_results(files, validation.batch_checks, check_specs, context)
+        yield from (r for r in _check_results(files, validation.batch_checks, check_specs, context,
+                                              _freshness(contract, newest, last))
                     if dg.AssetCheckKey(feed_asset_key(contract.feed), r.check_name) in checks)
 
     return ingest
 
 
-def _check_results(files, batch_checks, check_specs: list[dg.AssetCheckSpec], context):
+def _freshness(contract: FeedContract, newest: date | None, last: date) -> dg.AssetCheckResult | None:
+    if newest is None:
+        return None  # never delivered yet: nothing to expect
+    days = (last - newest).days
+    return dg.AssetCheckResult(
+        check_name=FRESHNESS_CHECK, passed=days <= contract.max_days_without_delivery,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"newest_delivery": newest.isoformat(), "days_without_delivery": days,
+                  "allowed": contract.max_days_without_delivery})
+
+
+def _check_results(files, batch_checks, check_specs: list[dg.AssetCheckSpec], context, freshness):
     problems = [f for f in files if f.status in ("failed", "empty")]
     yield dg.AssetCheckResult(
         check_name=FILES_CHECK, passed=not problems, severity=dg.AssetCheckSeverity.WARN,
         metadata={"files": len(files), "failed_or_empty": len(problems),
                   "problems": dg.MetadataValue.md("\n".join(f"- {f.describe()}" for f in problems) or "none")},
     )
+    if freshness is not None:
+        yield freshness
     evaluated = {check.rule: check for check in batch_checks}
-    for spec in check_specs[1:]:
+    for spec in check_specs[2:]:
         check = evaluated.get(spec.name)
         severity = dg.AssetCheckSeverity.ERROR if spec.blocking else dg.AssetCheckSeverity.WARN
         if check is None and spec.name == "rows_delivered":  # no rows landed in these days
