@@ -43,6 +43,12 @@ def keep_last_good(warehouse: Path) -> Path:
     return target
 
 
+def checkpoint(warehouse: Path) -> None:
+    """Write the WAL into the file, after a step whose writer (dbt) closed without doing so."""
+    if warehouse.exists():
+        duckdb.connect(str(warehouse)).execute("CHECKPOINT").close()
+
+
 def forget_last_good(warehouse: Path) -> None:
     """After an erasure the copy holds the person: it goes, and the next successful transform takes a new one."""
     backup_of(warehouse).unlink(missing_ok=True)

@@ -10,7 +10,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from ingestion.settings import get_settings
-from operations.last_good import restore_if_damaged
+from operations.last_good import checkpoint, restore_if_damaged
 from orchestration.defs.conditions import AFTER_UPSTREAM, WHEN_MISSING
 from orchestration.defs.dbt_project import dbt_project
 from orchestration.defs.dbt_targets import prune_invocation_targets
@@ -48,6 +48,7 @@ def build(context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[str
     restore_if_damaged(get_settings().warehouse_path)  # dbt opens the file itself
     invocation = dbt.cli(args + (["--full-refresh"] if config and config.full_refresh else []), context=context)
     yield from invocation.stream()
+    checkpoint(get_settings().warehouse_path)
     prune_invocation_targets(invocation.target_path.parent)
 
 

@@ -23,7 +23,9 @@ class WarehouseResource(DuckDBResource):
     """DuckDBResource that creates the warehouse folder on first use (a fresh clone has no data/ yet) and closes
     the connection when the asset fails too: DuckDBResource closes it only on success, and a failed step's
     traceback would otherwise keep the build database open in the process (the next open with another
-    configuration is refused). A damaged warehouse is replaced by the last good build first."""
+    configuration is refused). A damaged warehouse is replaced by the last good build first, and a successful
+    use ends with a checkpoint, so that a crash later never leaves this step's work to a WAL replay (DuckDB
+    1.5 has open WAL-replay bugs)."""
 
     @contextmanager
     def get_connection(self):
@@ -32,6 +34,7 @@ class WarehouseResource(DuckDBResource):
         connection = super().get_connection().__enter__()
         try:
             yield connection
+            connection.execute("CHECKPOINT")
         finally:
             connection.close()
 
