@@ -17,7 +17,7 @@ from ingestion.files import landing_days
 from ingestion.contracts import load_contracts
 from ingestion.generator import GeneratorConfig, generate
 from ingestion.settings import get_settings
-from orchestration.run_log import QUIET_CONSOLE, append_run_log, code_location_tags, stage_lines
+from orchestration.run_log import QUIET_CONSOLE, LiveProgress, append_run_log, code_location_tags
 from orchestration.scorecard import scorecard_lines
 
 
@@ -33,11 +33,12 @@ def run_job(defs: dg.Definitions, instance: dg.DagsterInstance, job: str, log_pa
             tags: dict | None = None) -> str:
     """Run a job in this process, filed under the UI's code location; print a line per stage; return the run id."""
     started = time.perf_counter()
-    result = defs.resolve_job_def(job).execute_in_process(instance=instance, raise_on_error=False,
-                                                          run_config=QUIET_CONSOLE,
-                                                          tags={**code_location_tags(), **(tags or {})})
+    with LiveProgress(instance, job) as progress:
+        result = defs.resolve_job_def(job).execute_in_process(instance=instance, raise_on_error=False,
+                                                              run_config=QUIET_CONSOLE,
+                                                              tags={**code_location_tags(), **(tags or {})})
+    progress.finish(result.run_id)
     append_run_log(instance, result.run_id, log_path)
-    print("\n".join(stage_lines(instance, result.run_id)))
     if not result.success:
         raise SystemExit(f"{job} failed (run {result.run_id}): the log is in {log_path}; `make dev` shows the run")
     print(f"{job} done in {time.perf_counter() - started:.0f}s")

@@ -4,6 +4,8 @@ the code location the UI loads."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -47,19 +49,57 @@ def _materialisations(instance: dg.DagsterInstance, run_id: str) -> dict[str, di
     return found
 
 
-def stage_lines(instance: dg.DagsterInstance, run_id: str) -> list[str]:
-    """Per step of the run, its seconds; for a feed's ingestion the rows read and quarantined and the files in
-    trouble, for the other steps the assets they materialised."""
+def stage_lines(instance: dg.DagsterInstance, run_id: str, skip: set[str] = frozenset()) -> dict[str, str]:
+    """Per finished step of the run (but those in `skip`), its line: seconds; for a feed's ingestion the rows
+    read and quarantined and the files in trouble, for the other steps the assets they materialised."""
+    finished = {step: took for step, took in _step_seconds(instance, run_id).items() if step not in skip}
+    if not finished:
+        return {}
     materialised = _materialisations(instance, run_id)
-    lines = []
-    for step, took in _step_seconds(instance, run_id).items():
+    lines = {}
+    for step, took in finished.items():
         assets = materialised.get(step, {})
         if step.startswith("ingest_"):
             facts = assets.get(f"raw/{step[len('ingest_'):]}", {})
             files = facts.get("files_failed", 0)
-            lines.append(f"  {step[len('ingest_'):]:<24} {facts.get('rows_read', 0):>9,} rows read "
-                         f"{facts.get('rows_quarantined', 0):>7,} quarantined  {took:6.1f}s"
-                         + (f"  ({files} file(s) failed or empty: see the quality report)" if files else ""))
+            lines[step] = (f"  {step[len('ingest_'):]:<24} {facts.get('rows_read', 0):>9,} rows read "
+                           f"{facts.get('rows_quarantined', 0):>7,} quarantined  {took:6.1f}s"
+                           + (f"  ({files} file(s) failed or empty: see the quality report)" if files else ""))
         else:
-            lines.append(f"  {step:<24} {len(assets):>9} asset(s)  {took:6.1f}s")
+            lines[step] = f"  {step:<24} {len(assets):>9} asset(s)  {took:6.1f}s"
     return lines
+
+
+class LiveProgress:
+    """Prints each stage's line as soon as its step finishes, while a run of `job` executes in this process
+    (a ranged ingest of a year takes minutes: the lines are its progress)."""
+
+    def __init__(self, instance: dg.DagsterInstance, job: str):
+        self._instance, self._job = instance, job
+        self._since = time.time()
+        self._printed: set[str] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> "LiveProgress":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def finish(self, run_id: str) -> None:
+        """Print what the watcher had not printed yet (the last steps)."""
+        self._print_new(run_id)
+
+    def _watch(self) -> None:
+        while not self._stop.wait(1.0):
+            runs = self._instance.get_run_records(dg.RunsFilter(job_name=self._job), limit=1)
+            if runs and runs[0].create_timestamp.timestamp() >= self._since - 1:
+                self._print_new(runs[0].dagster_run.run_id)
+
+    def _print_new(self, run_id: str) -> None:
+        for step, line in stage_lines(self._instance, run_id, self._printed).items():
+            print(line, flush=True)
+            self._printed.add(step)
