@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import sys
@@ -33,7 +34,10 @@ def run_job(defs: dg.Definitions, instance: dg.DagsterInstance, job: str, log_pa
             tags: dict | None = None) -> str:
     """Run a job in this process, filed under the UI's code location; print a line per stage; return the run id."""
     started = time.perf_counter()
-    with LiveProgress(instance, job) as progress:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    # dbt's own output (dagster-dbt echoes it to stdout) goes to the log; the stage lines to the terminal
+    with LiveProgress(instance, job, out=sys.stdout) as progress, log_path.open("a", encoding="utf-8") as log, \
+            contextlib.redirect_stdout(log):
         result = defs.resolve_job_def(job).execute_in_process(instance=instance, raise_on_error=False,
                                                               run_config=QUIET_CONSOLE,
                                                               tags={**code_location_tags(), **(tags or {})})

@@ -8,6 +8,7 @@ import threading
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import TextIO
 
 import dagster as dg
 from dagster._core.storage.tags import REPOSITORY_LABEL_TAG  # the tag the UI's job pages filter runs on
@@ -66,7 +67,7 @@ def stage_lines(instance: dg.DagsterInstance, run_id: str, skip: set[str] = froz
                            f"{facts.get('rows_quarantined', 0):>7,} quarantined  {took:6.1f}s"
                            + (f"  ({files} file(s) failed or empty: see the quality report)" if files else ""))
         else:
-            lines[step] = f"  {step:<24} {len(assets):>9} asset(s)  {took:6.1f}s"
+            lines[step] = f"  {step:<34} {len(assets):>3} asset(s)               {took:6.1f}s"
     return lines
 
 
@@ -74,8 +75,8 @@ class LiveProgress:
     """Prints each stage's line as soon as its step finishes, while a run of `job` executes in this process
     (a ranged ingest of a year takes minutes: the lines are its progress)."""
 
-    def __init__(self, instance: dg.DagsterInstance, job: str):
-        self._instance, self._job = instance, job
+    def __init__(self, instance: dg.DagsterInstance, job: str, out: TextIO):
+        self._instance, self._job, self._out = instance, job, out
         self._since = time.time()
         self._printed: set[str] = set()
         self._stop = threading.Event()
@@ -101,5 +102,5 @@ class LiveProgress:
 
     def _print_new(self, run_id: str) -> None:
         for step, line in stage_lines(self._instance, run_id, self._printed).items():
-            print(line, flush=True)
+            print(line, file=self._out, flush=True)
             self._printed.add(step)
