@@ -35,49 +35,29 @@ def append_run_log(instance: dg.DagsterInstance, run_id: str, path: Path) -> Non
                       f"{run_id[:8]} {entry.step_key or '-'} {kind} {message}\n")
 
 
-def _step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
-    return {r.event_log_entry.step_key: r.event_log_entry.dagster_event.event_specific_data.duration_ms / 1000
-            for r in instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.STEP_SUCCESS).records}
-
-
-def _materialisations(instance: dg.DagsterInstance, run_id: str) -> dict[str, dict[str, dict]]:
-    """Per step: the assets it materialised, with their metadata."""
-    found: dict[str, dict[str, dict]] = {}
-    for record in instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records:
-        materialization = record.event_log_entry.asset_materialization
-        found.setdefault(record.event_log_entry.step_key, {})[materialization.asset_key.to_user_string()] = {
-            k: v.value for k, v in materialization.metadata.items()}
-    return found
-
-
-def stage_lines(instance: dg.DagsterInstance, run_id: str, skip: set[str] = frozenset()) -> dict[str, str]:
-    """Per finished step of the run (but those in `skip`), its line: seconds; for a feed's ingestion the rows
-    read and quarantined and the files in trouble, for the other steps the assets they materialised."""
-    finished = {step: took for step, took in _step_seconds(instance, run_id).items() if step not in skip}
-    if not finished:
-        return {}
-    materialised = _materialisations(instance, run_id)
-    lines = {}
-    for step, took in finished.items():
-        assets = materialised.get(step, {})
-        if step.startswith("ingest_"):
-            facts = assets.get(f"raw/{step[len('ingest_'):]}", {})
-            files = facts.get("files_failed", 0)
-            lines[step] = (f"  {step[len('ingest_'):]:<24} {facts.get('rows_read', 0):>9,} rows read "
-                           f"{facts.get('rows_quarantined', 0):>7,} quarantined  {took:6.1f}s"
-                           + (f"  ({files} file(s) failed or empty: see the quality report)" if files else ""))
-        else:
-            lines[step] = f"  {step:<34} {len(assets):>3} asset(s)               {took:6.1f}s"
-    return lines
+def stage_line(step: str, seconds: float, assets: dict[str, dict]) -> str:
+    """A finished step's line: seconds; for a feed's ingestion the rows read and quarantined and the files in
+    trouble, for the other steps the assets it materialised (`assets`: key -> metadata)."""
+    if step.startswith("ingest_"):
+        facts = assets.get(f"raw/{step[len('ingest_'):]}", {})
+        files = facts.get("files_failed", 0)
+        return (f"  {step[len('ingest_'):]:<24} {facts.get('rows_read', 0):>9,} rows read "
+                f"{facts.get('rows_quarantined', 0):>7,} quarantined  {seconds:6.1f}s"
+                + (f"  ({files} file(s) failed or empty: see the quality report)" if files else ""))
+    return f"  {step:<34} {len(assets):>3} asset(s)               {seconds:6.1f}s"
 
 
 class LiveProgress:
     """Prints each stage's line as soon as its step finishes, while a run of `job` executes in this process
-    (a ranged ingest of a year takes minutes: the lines are its progress)."""
+    (a ranged ingest of a year takes minutes: the lines are its progress). Reads only the events that are new
+    since its last look, so that watching does not slow the run."""
 
     def __init__(self, instance: dg.DagsterInstance, job: str, out: TextIO):
         self._instance, self._job, self._out = instance, job, out
         self._since = time.time()
+        self._cursors: dict[dg.DagsterEventType, str | None] = {}
+        self._seconds: dict[str, float] = {}
+        self._assets: dict[str, dict[str, dict]] = {}
         self._printed: set[str] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
@@ -100,7 +80,21 @@ class LiveProgress:
             if runs and runs[0].create_timestamp.timestamp() >= self._since - 1:
                 self._print_new(runs[0].dagster_run.run_id)
 
+    def _new_records(self, run_id: str, kind: dg.DagsterEventType):
+        connection = self._instance.get_records_for_run(run_id, cursor=self._cursors.get(kind), of_type=kind)
+        self._cursors[kind] = connection.cursor
+        return connection.records
+
     def _print_new(self, run_id: str) -> None:
-        for step, line in stage_lines(self._instance, run_id, self._printed).items():
-            print(line, file=self._out, flush=True)
-            self._printed.add(step)
+        # successes first: a step's materialisations are all written before its success
+        for record in self._new_records(run_id, dg.DagsterEventType.STEP_SUCCESS):
+            entry = record.event_log_entry
+            self._seconds[entry.step_key] = entry.dagster_event.event_specific_data.duration_ms / 1000
+        for record in self._new_records(run_id, dg.DagsterEventType.ASSET_MATERIALIZATION):
+            materialization = record.event_log_entry.asset_materialization
+            self._assets.setdefault(record.event_log_entry.step_key, {})[
+                materialization.asset_key.to_user_string()] = {k: v.value for k, v in materialization.metadata.items()}
+        for step, seconds in self._seconds.items():
+            if step not in self._printed:
+                print(stage_line(step, seconds, self._assets.get(step, {})), file=self._out, flush=True)
+                self._printed.add(step)
