@@ -31,12 +31,14 @@ def landed_range() -> tuple[str, str]:
 
 
 def run_job(defs: dg.Definitions, instance: dg.DagsterInstance, job: str, log_path: Path,
-            tags: dict | None = None) -> str:
-    """Run a job in this process, filed under the UI's code location; print a line per stage; return the run id."""
+            tags: dict | None = None, bar: bool = False) -> str:
+    """Run a job in this process, filed under the UI's code location; print a line per stage (after a progress
+    bar with `bar`, for a job whose steps all run); return the run id."""
     started = time.perf_counter()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     # dbt's own output (dagster-dbt echoes it to stdout) goes to the log; the stage lines to the terminal
-    with LiveProgress(instance, job, out=sys.stdout) as progress, log_path.open("a", encoding="utf-8") as log, \
+    steps = len(defs.resolve_job_def(job).nodes_in_topological_order) if bar else None
+    with LiveProgress(instance, job, out=sys.stdout, steps=steps) as progress, log_path.open("a", encoding="utf-8") as log, \
             contextlib.redirect_stdout(log):
         result = defs.resolve_job_def(job).execute_in_process(instance=instance, raise_on_error=False,
                                                               run_config=QUIET_CONSOLE,
@@ -55,7 +57,7 @@ def materialise_everything(instance: dg.DagsterInstance, log_path: Path) -> tupl
     first, last = landed_range()
     print(f"ingest_job: landing days {first} .. {last} in one run (Dagster's log: {log_path})")
     run_job(defs, instance, "ingest_job", log_path,
-            {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last})
+            {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}, bar=True)
     print("transform_job: staging, identity, marts, CLV, publish")
     run_job(defs, instance, "transform_job", log_path)
     return first, last

@@ -52,8 +52,10 @@ class LiveProgress:
     (a ranged ingest of a year takes minutes: the lines are its progress). Reads only the events that are new
     since its last look, so that watching does not slow the run."""
 
-    def __init__(self, instance: dg.DagsterInstance, job: str, out: TextIO):
-        self._instance, self._job, self._out = instance, job, out
+    def __init__(self, instance: dg.DagsterInstance, job: str, out: TextIO, steps: int | None = None):
+        """`steps`: how many steps the run has, when every one of them runs (a backfill's): each line then
+        starts with a progress bar."""
+        self._instance, self._job, self._out, self._steps = instance, job, out, steps
         self._since = time.time()
         self._cursors: dict[dg.DagsterEventType, str | None] = {}
         self._seconds: dict[str, float] = {}
@@ -96,5 +98,11 @@ class LiveProgress:
                 materialization.asset_key.to_user_string()] = {k: v.value for k, v in materialization.metadata.items()}
         for step, seconds in self._seconds.items():
             if step not in self._printed:
-                print(stage_line(step, seconds, self._assets.get(step, {})), file=self._out, flush=True)
                 self._printed.add(step)
+                print(self._bar() + stage_line(step, seconds, self._assets.get(step, {})), file=self._out, flush=True)
+
+    def _bar(self) -> str:
+        if not self._steps:
+            return ""
+        done = min(len(self._printed), self._steps)
+        return f"[{'#' * done}{'.' * (self._steps - done)}] {done:>2}/{self._steps}"

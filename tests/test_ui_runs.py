@@ -32,11 +32,12 @@ def test_a_demo_run_is_listed_on_its_jobs_page_and_prints_a_line_per_feed(tmp_pa
     instance = dg.DagsterInstance.local_temp(str(tmp_path / "dagster"))
     log = tmp_path / "logs" / "demo.log"
     run_id = run_job(build_definitions(), instance, "ingest_job", log,
-                     {"dagster/asset_partition_range_start": DAY, "dagster/asset_partition_range_end": DAY})
+                     {"dagster/asset_partition_range_start": DAY, "dagster/asset_partition_range_end": DAY}, bar=True)
 
     printed = capsys.readouterr().out.splitlines()
-    survey = [line for line in printed if line.strip().startswith("survey_responses")]
+    survey = [line for line in printed if "survey_responses" in line]
     assert len(survey) == 1 and "1 rows read" in survey[0]
+    assert printed[-2].startswith("[##########] 10/10")  # the bar: every step of the ingest done
     assert len(printed) <= 15  # a line per feed and one for the job, not Dagster's events
     assert f"{run_id[:8]} ingest_survey_responses STEP_SUCCESS" in log.read_text()  # the full log is in the file
 
