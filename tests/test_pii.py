@@ -65,7 +65,26 @@ def test_the_bi_file_holds_none_of_the_landing_files_identifiers(pipeline, ident
     assert len(occurrences(restricted, surnames)) > 50
     assert occurrences(bi, emails) == set()
     assert occurrences(bi, phones) == set()
-    assert occurrences(bi, surnames) == set()
+    # four letters occur by chance in 7 MB of compressed pages (about once in six runs): a byte hit must also be
+    # inside a stored text value to count
+    assert held_as_text(pipeline.settings.bi_database, occurrences(bi, surnames)) == set()
+
+
+def held_as_text(database, values: set[str]) -> set[str]:
+    """Those of `values` that some text value of the database contains."""
+    if not values:
+        return set()
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{database}' AS scanned (READ_ONLY)")
+        columns = con.execute("SELECT schema_name, table_name, column_name FROM duckdb_columns() SEMI JOIN "
+                              "duckdb_tables() USING (database_name, schema_name, table_name) "
+                              "WHERE database_name = 'scanned' AND data_type = 'VARCHAR'").fetchall()
+        return {value for value in values for schema, table, column in columns if con.execute(
+            f'SELECT count(*) > 0 FROM scanned."{schema}"."{table}" WHERE contains("{column}", ?)',
+            [value]).fetchone()[0]}
+    finally:
+        con.close()
 
 
 def test_every_published_column_derived_from_a_pii_column_declares_meta_pii(pipeline):
