@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from dataclasses import dataclass
@@ -35,6 +36,18 @@ def isolated_data(tmp_path_factory):
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     run_dbt("parse", "--quiet")
     return data
+
+
+@contextmanager
+def restored_environment():
+    """Environment variables as they were before the block, whatever it set or removed (module fixtures that
+    point the settings at a warehouse of their own)."""
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def run_ingest(defs: dg.Definitions, instance: dg.DagsterInstance, first: str, last: str):

@@ -18,7 +18,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from conftest import REPO, run_ingest, run_transform
+from conftest import REPO, restored_environment, run_ingest, run_transform
 from operations.dead_runs import fail_dead_runs
 from warehouse_compare import differences
 
@@ -78,9 +78,8 @@ def warehouses(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("crash")
     crashed, clean = root / "crashed", root / "clean"
-    saved = {k: os.environ.get(k) for k in (*_environment(root), "CRM_SERVING_POSTGRES_URL")}
-    os.environ.pop("CRM_SERVING_POSTGRES_URL", None)
-    try:
+    with restored_environment():
+        os.environ.pop("CRM_SERVING_POSTGRES_URL", None)
         generate(GeneratorConfig(customers=150, days=10, seed=11, end_date=date.fromisoformat(LAST)),
                  crashed / "data" / "landing", root / "truth")
         shutil.copytree(crashed / "data" / "landing", clean / "data" / "landing")
@@ -106,12 +105,6 @@ def warehouses(tmp_path_factory):
             assert run_ingest(defs, instance, FIRST, LAST).success
             assert run_transform(defs, instance).success
         yield crashed / "data" / "warehouse" / "crm.duckdb", clean / "data" / "warehouse" / "crm.duckdb"
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def test_after_two_crashes_the_next_runs_give_the_clean_warehouse(warehouses):

@@ -11,7 +11,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from conftest import query, run_ingest, run_transform
+from conftest import query, restored_environment, run_ingest, run_transform
 from privacy.__main__ import main as privacy_cli
 
 FIRST_DAY, LAST_DAY = "2026-05-01", "2026-05-21"
@@ -40,12 +40,11 @@ def story(tmp_path_factory):
     from orchestration.definitions import build_definitions
 
     root = tmp_path_factory.mktemp("erasure")
-    saved = {k: os.environ.get(k) for k in ("CRM_DATA_DIR", "CRM_WAREHOUSE", "DAGSTER_HOME", "CRM_SERVING_POSTGRES_URL")}
-    os.environ.update(CRM_DATA_DIR=str(root / "data"), CRM_WAREHOUSE=str(root / "data" / "warehouse" / "crm.duckdb"),
-                      DAGSTER_HOME=str(root / "dagster"))
-    os.environ.pop("CRM_SERVING_POSTGRES_URL", None)
     (root / "dagster").mkdir()
-    try:
+    with restored_environment():
+        os.environ.update(CRM_DATA_DIR=str(root / "data"), CRM_WAREHOUSE=str(root / "data" / "warehouse" / "crm.duckdb"),
+                          DAGSTER_HOME=str(root / "dagster"))
+        os.environ.pop("CRM_SERVING_POSTGRES_URL", None)
         settings = get_settings()
         generate(GeneratorConfig(customers=150, days=21, seed=11, end_date=duckdb.sql(f"SELECT DATE '{LAST_DAY}'").fetchone()[0]),
                  settings.landing_dir, root / "truth")  # the generator's answer key: not the pipeline's data
@@ -59,12 +58,6 @@ def story(tmp_path_factory):
         instance.dispose()
         exit_code = privacy_cli(["forget", "--email", email.upper(), "--reason", "customer asked (test)"])
         yield Story(root, person, email, values, raw_rows, revenue, original, exit_code, settings)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _pick_person(warehouse: Path):

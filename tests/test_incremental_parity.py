@@ -13,7 +13,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from conftest import query, run_ingest, run_transform
+from conftest import query, restored_environment, run_ingest, run_transform
 from warehouse_compare import differences
 
 END = date(2026, 4, 8)
@@ -92,9 +92,8 @@ def warehouses(tmp_path_factory):
     root = tmp_path_factory.mktemp("parity")
     daily, rebuilt = root / "daily", root / "rebuilt"
     landing = daily / "data" / "landing"
-    saved = {k: os.environ.get(k) for k in (*_environment(root), "CRM_SERVING_POSTGRES_URL")}
-    os.environ.pop("CRM_SERVING_POSTGRES_URL", None)
-    try:
+    with restored_environment():
+        os.environ.pop("CRM_SERVING_POSTGRES_URL", None)
         generate(GeneratorConfig(customers=150, days=DAYS, seed=5, end_date=END), landing, root / "truth")
         _point_at(daily)
         defs, instance = build_definitions(), dg.DagsterInstance.get()
@@ -126,12 +125,6 @@ def warehouses(tmp_path_factory):
         instance.dispose()
         yield Warehouses(daily / "data" / "warehouse" / "crm.duckdb", rebuilt / "data" / "warehouse" / "crm.duckdb",
                          merged, modes)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def test_the_daily_runs_resolved_incrementally_and_merged_the_two_customers(warehouses):

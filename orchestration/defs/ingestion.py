@@ -152,7 +152,7 @@ def _check_results(files, batch_checks, check_specs: list[dg.AssetCheckSpec], co
     if freshness is not None:
         yield freshness
     evaluated = {check.rule: check for check in batch_checks}
-    for spec in check_specs[2:]:
+    for spec in (s for s in check_specs if s.name not in (FILES_CHECK, FRESHNESS_CHECK)):
         check = evaluated.get(spec.name)
         severity = dg.AssetCheckSeverity.ERROR if spec.blocking else dg.AssetCheckSeverity.WARN
         if check is None and spec.name == "rows_delivered":  # no rows landed in these days
