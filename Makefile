@@ -19,7 +19,7 @@ DATASET ?= synthetic
 SCALE ?= 10000
 GROWTH ?=
 
-.PHONY: install browser demo dev test bench parse clean
+.PHONY: install browser demo dev dashboard test bench parse clean
 
 install: $(STAMP)
 
@@ -38,6 +38,11 @@ demo: parse
 
 dev: parse
 	$(BIN)/dagster dev -w workspace.yaml
+
+# The CRM dashboard on http://127.0.0.1:8501, over the published BI database (run `make demo` first).
+DASHBOARD_PORT ?= 8501
+dashboard: install
+	$(BIN)/python -m dashboard --port $(DASHBOARD_PORT)
 
 # The browser tests drive Debian's Chromium, headless (no browser download at test time); installed when missing.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -25,6 +25,8 @@ DDL = [
     "record_hash UBIGINT)",
     "CREATE TABLE IF NOT EXISTS identity.resolution_runs (resolved_at TIMESTAMP, run_id VARCHAR, mode VARCHAR, "
     "fingerprint VARCHAR, records BIGINT, records_scored BIGINT)",
+    # customers after the run (a column added later: warehouses from before it get it empty)
+    "ALTER TABLE identity.resolution_runs ADD COLUMN IF NOT EXISTS customers BIGINT",
 ]
 
 
@@ -85,8 +87,10 @@ def write(con: duckdb.DuckDBPyConnection, assignment: Assignment, edges: pd.Data
         con.register("_changes", assignment.changes[CHANGE_COLUMNS])
         con.execute("INSERT INTO identity.customer_id_changes BY NAME SELECT * FROM _changes")
         con.unregister("_changes")
-        con.execute("INSERT INTO identity.resolution_runs VALUES (now(), ?, ?, ?, ?, ?)",
-                    [run_id, outcome.mode, fingerprint, len(outcome.record_hashes), outcome.records_scored])
+        con.execute("INSERT INTO identity.resolution_runs BY NAME SELECT now() AS resolved_at, ? AS run_id, ? AS mode, "
+                    "? AS fingerprint, ? AS records, ? AS records_scored, ? AS customers",
+                    [run_id, outcome.mode, fingerprint, len(outcome.record_hashes), outcome.records_scored,
+                     int(assignment.crosswalk["customer_id"].nunique())])
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -117,7 +117,8 @@ def warehouse(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         path = build_story_warehouse(root, FEEDS, DAY, patch)
         # the RFM summary as of an earlier reference date, compiled now: dbt cannot open the file once a reader has
-        run_dbt("compile", "--select", "int_customer_rfm__summary", "--vars", "{rfm_reference_date: '2026-02-28'}",
+        run_dbt("compile", "--select", "int_customer_rfm__summary", "kpi_scorecard_changes",
+                "--vars", "{rfm_reference_date: '2026-02-28'}",
                 "--target-path", str(root / "compiled"), "--quiet")
     con = duckdb.connect(str(path), read_only=True)
     yield con
@@ -249,6 +250,79 @@ def test_scorecard_holds_seven_metrics_copied_from_their_tables(warehouse):
     assert rows(warehouse, "SELECT active_customers, new_customers, revenue::DOUBLE, capture_rate_revenue::DOUBLE, "
                            "retention_rate, repeat_rate, nps FROM kpi.kpi_scorecard WHERE month = '2026-02-01'") == [
         (2, 1, 120.0, 1.0, 0.5, round(1 / 3, 6), 0.0)]
+
+
+def test_scorecard_changes_compare_whole_months_only(warehouse):
+    """Purchases run from Jan 5 to Mar 20: only February is whole, and it has no whole month before it."""
+    assert rows(warehouse, """
+        SELECT month::VARCHAR, is_whole_month, count(*), count(change_vs_previous_month), count(change_vs_last_year),
+               any_value(history_note)
+        FROM kpi.kpi_scorecard_changes GROUP BY ALL ORDER BY 1""") == [
+        ("2026-01-01", False, 7, 0, 0, "part of the month only"),
+        ("2026-02-01", True, 7, 0, 0, "no whole month before; no whole month a year before"),
+        ("2026-03-01", False, 7, 0, 0, "part of the month only"),
+    ]
+    assert rows(warehouse, "SELECT metric_order, metric, value FROM kpi.kpi_scorecard_changes "
+                           "WHERE month = '2026-02-01' ORDER BY metric_order") == [
+        (1, "active_customers", 2.0), (2, "new_customers", 1.0), (3, "revenue", 120.0),
+        (4, "capture_rate_revenue", 1.0), (5, "retention_rate", 0.5), (6, "repeat_rate", round(1 / 3, 6)),
+        (7, "nps", 0.0)]
+
+
+def test_scorecard_changes_against_the_month_before_and_a_year_before(warehouse):
+    """The model's SQL on a hand-made scorecard whose purchases span Feb 2025 to Feb 2026."""
+    compiled = next(Path(warehouse.execute("SELECT path FROM duckdb_databases() WHERE database_name = 'story'")
+                         .fetchone()[0]).parent.glob("compiled/**/kpi_scorecard_changes.sql"))
+    con = duckdb.connect()
+    con.execute("ATTACH ':memory:' AS story")
+    con.execute("CREATE SCHEMA story.core; CREATE SCHEMA story.kpi")
+    con.execute("CREATE TABLE story.core.fct_orders AS SELECT * FROM (VALUES (DATE '2025-02-01', true), "
+                "(DATE '2026-02-28', true), (DATE '2026-03-02', false)) t(order_date, is_purchase)")
+    con.execute("""CREATE TABLE story.kpi.kpi_scorecard AS SELECT * FROM (VALUES
+        (DATE '2025-02-01', 10, 10, 100.0, 0.5, NULL, 0.0, 20.0),
+        (DATE '2026-01-01', 40, 0, 120.0, 0.8, 0.5, 0.4, 20.0),
+        (DATE '2026-02-01', 50, 5, 150.0, 0.9, 0.4, 0.5, 10.0))
+        t(month, active_customers, new_customers, revenue, capture_rate_revenue, retention_rate, repeat_rate, nps)""")
+    got = rows(con, f"""SELECT metric, previous_month_value, change_vs_previous_month, relative_change_vs_previous_month,
+                               last_year_value, change_vs_last_year, relative_change_vs_last_year, history_note
+                        FROM ({compiled.read_text()}) WHERE month = '2026-02-01' ORDER BY metric_order""")
+    assert got == [
+        ("active_customers", 40.0, 10.0, 0.25, 10.0, 40.0, 4.0, ""),
+        ("new_customers", 0.0, 5.0, None, 10.0, -5.0, -0.5, ""),  # from 0: no relative change
+        ("revenue", 120.0, 30.0, 0.25, 100.0, 50.0, 0.5, ""),
+        ("capture_rate_revenue", 0.8, 0.1, 0.125, 0.5, 0.4, 0.8, ""),
+        ("retention_rate", 0.5, -0.1, -0.2, None, None, None, ""),  # no value a year before: nothing to compare
+        ("repeat_rate", 0.4, 0.1, 0.25, 0.0, 0.5, None, ""),
+        ("nps", 20.0, -10.0, -0.5, 20.0, -10.0, -0.5, ""),
+    ]
+    assert rows(con, f"SELECT DISTINCT history_note FROM ({compiled.read_text()}) WHERE month = '2026-01-01'") == [
+        ("no whole month before; no whole month a year before",)]
+
+
+def test_rfm_grid_holds_every_cell_and_adds_up_to_customer_rfm(warehouse):
+    assert rows(warehouse, "SELECT count(*), sum(customers), sum(revenue)::DOUBLE, sum(share_of_customers) "
+                           "FROM rfm.rfm_grid") == [(25, 4, 405.0, 1.0)]
+    # Ann R1 F2, Bob R4 F2, Cat R2 F1, Dan R3 F2 (test_rfm_as_of_the_last_purchase_day)
+    assert rows(warehouse, "SELECT r_score, f_score, segment, customers, revenue::DOUBLE FROM rfm.rfm_grid "
+                           "WHERE customers > 0 ORDER BY r_score") == [
+        (1, 2, "Hibernating", 1, 170.0), (2, 1, "Hibernating", 1, 80.0), (3, 2, "About To Sleep", 1, 115.0),
+        (4, 2, "Potential Loyalist", 1, 40.0)]
+    assert rows(warehouse, "SELECT segment FROM rfm.rfm_grid WHERE r_score = 5 AND f_score = 5") == [("Champions",)]
+
+
+def test_segment_migration_counts_each_customer_once_per_snapshot(warehouse):
+    history = warehouse.execute("SELECT snapshot_date, previous_segment, segment FROM rfm.customer_rfm_history").df()
+    expected = sorted((str(d.date()), f, t, n) for (d, f, t), n in
+                      history.fillna({"previous_segment": "-"}).value_counts().items())
+    got = rows(warehouse, "SELECT snapshot_date::VARCHAR, coalesce(from_segment, '-'), to_segment, customers "
+                          "FROM rfm.rfm_segment_migration ORDER BY ALL")
+    assert got == expected
+    # January: Ann and Bob enter; February: Dan enters; March: Cat enters, the other three move on
+    assert rows(warehouse, "SELECT snapshot_date::VARCHAR, sum(customers) FILTER (WHERE from_segment IS NULL), "
+                           "sum(customers) FROM rfm.rfm_segment_migration GROUP BY 1 ORDER BY 1") == [
+        ("2026-01-31", 2, 2), ("2026-02-28", 1, 3), ("2026-03-31", 1, 4)]
+    assert rows(warehouse, "SELECT DISTINCT round(sum(share_of_from_segment), 9) FROM rfm.rfm_segment_migration "
+                           "GROUP BY snapshot_date, from_segment") == [(1.0,)]
 
 
 def test_touchpoints_carry_every_event_and_its_customer(warehouse):
