@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"restricted database (full personal data, owner only):  {settings.restricted_database}")
     print(f"build database (the pipeline's own; BI tools stay out): {settings.warehouse_path}")
     print("  browse:   make dev   (Dagster UI with these runs, checks and lineage)")
+    print("dashboard: make dashboard   (http://127.0.0.1:8501, on the BI database)")
     print(f"done in {time.perf_counter() - started:.0f}s")
 
 
