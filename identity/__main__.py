@@ -1,8 +1,8 @@
 """Identity commands.
 
-  python -m identity evaluate --records FILE --truth-column COL [--train-on-input] [--threshold P]
+  python -m identity evaluate --records FILE --truth-column COL [--model FILE] [--threshold P]
   python -m identity export-records --out FILE     the warehouse's customer records with the generator's truth
-  python -m identity train [--records FILE] [--em]  retrain the Splink model (identity/model/splink_model.json)
+  python -m identity train [--records FILE] [--out FILE]  fit the warehouse's model again (data/identity/)
   python -m identity blocking [--records FILE]      pairs each Splink blocking rule hands the model to score
   python -m identity lineage CUSTOMER_ID            the records joined under an id and the edge behind each join
   python -m identity rescore                        the next transform scores every record again, not only new ones
@@ -13,11 +13,13 @@ from __future__ import annotations
 import argparse
 import time
 import tracemalloc
+from pathlib import Path
 
 import pandas as pd
 
 from identity.evaluation import febrl_records, generator_records, pairwise_scores
-from identity.probabilistic import MODEL_PATH, pairs_per_blocking_rule, train
+from identity.models import fit, for_records, saved, warehouse_model_path
+from identity.probabilistic import pairs_per_blocking_rule
 from identity.resolver import RECORD_COLUMNS, prepare, resolve
 from identity.rules import MatchRules
 from ingestion.settings import get_settings
@@ -41,14 +43,16 @@ def evaluate(args) -> None:
     rules = MatchRules(match_threshold=args.threshold) if args.threshold else MatchRules()
     tracemalloc.start()
     started = time.perf_counter()
-    resolution = resolve(records, rules, train_on_input=args.train_on_input)
+    # the default is what the pipeline does on a new warehouse: a model fitted on these records
+    model = saved(Path(args.model)) if args.model else for_records(prepare(records), None)
+    resolution = resolve(records, rules, model)
     seconds = time.perf_counter() - started
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     scores = pairwise_scores(resolution.records["cluster"], records[args.truth_column])
     print(scores.describe())
-    print(f"resolved in {seconds:.1f}s, peak Python memory {peak:.0f} MiB; match threshold {rules.match_threshold}"
-          + ("; model trained on this input (unsupervised)" if args.train_on_input else f"; model {MODEL_PATH.name}"))
+    print(f"resolved in {seconds:.1f}s, peak Python memory {peak:.0f} MiB; match threshold "
+          f"{rules.threshold_for(model.threshold)}; model {model.origin}")
 
 
 def export_records(args) -> None:
@@ -62,16 +66,19 @@ def records_or_warehouse(path: str | None) -> pd.DataFrame:
     if path:
         return prepare(read_records(path))
     con = connect(get_settings().warehouse_path, read_only=True)
-    records = con.execute(f"SELECT {', '.join(RECORD_COLUMNS)} FROM intermediate.int_customer_records").df()
+    # in the order the identity asset reads them: the fit's seeded samples then pick the same pairs
+    records = con.execute(f"SELECT {', '.join(RECORD_COLUMNS)} FROM intermediate.int_customer_records "
+                          "ORDER BY source, source_record_id").df()
     con.close()
     return prepare(records)
 
 
 def retrain(args) -> None:
     records = records_or_warehouse(args.records)
-    model = train(records, MODEL_PATH, em=args.em)
-    print(f"trained on {len(records):,} records; saved {MODEL_PATH} "
-          f"(probability two random records match {model['probability_two_random_records_match']:.2e})")
+    out = Path(args.out) if args.out else warehouse_model_path()
+    fit(records, out)
+    print(f"fitted on {len(records):,} records; saved {out}. The next transform_job re-scores every record "
+          "(the model's fingerprint changed).")
 
 
 def show_blocking(args) -> None:
@@ -116,17 +123,18 @@ def main(argv: list[str] | None = None) -> None:
     command = commands.add_parser("evaluate", help="pairwise precision, recall, F1 against a truth column")
     command.add_argument("--records", required=True, help="CSV in the customer-record layout, or febrl:1 .. febrl:4")
     command.add_argument("--truth-column", required=True)
-    command.add_argument("--threshold", type=float, help="Splink match probability threshold (default: the setting)")
-    command.add_argument("--train-on-input", action="store_true",
-                         help="fit the Splink model on these records first (no labels used): for data unlike ours")
+    command.add_argument("--threshold", type=float,
+                         help="Splink match probability threshold (default: CRM_MATCH_THRESHOLD, else the model's)")
+    command.add_argument("--model", help="a saved Splink model (default: fit one on these records, unsupervised, "
+                                         "as the pipeline does on a new warehouse)")
     command.set_defaults(run=evaluate)
     command = commands.add_parser("export-records", help="customer records + generator truth, for evaluate")
     command.add_argument("--out", required=True)
     command.set_defaults(run=export_records)
-    command = commands.add_parser("train", help="retrain and save the Splink model")
+    command = commands.add_parser("train", help="fit the warehouse's Splink model again and save it")
     command.add_argument("--records", help="CSV in the record layout (default: the warehouse's customer records)")
-    command.add_argument("--em", action="store_true", help="also estimate m by EM (default: the m priors in "
-                         "identity/probabilistic.py; EM learns households as matches on our feeds)")
+    command.add_argument("--out", help="where to save it (default: data/identity/splink_model.json, the one the "
+                                       "pipeline uses)")
     command.set_defaults(run=retrain)
     command = commands.add_parser("blocking", help="pairs per Splink blocking rule (what identity costs)")
     command.add_argument("--records", help="CSV in the record layout (default: the warehouse's customer records)")

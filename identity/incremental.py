@@ -9,8 +9,8 @@ edges, which re-clusters exactly the components that new or lost edges touch.
 
 The result equals a full resolution of the same records (tests/test_identity_incremental.py): every blocking
 rule and comparison is symmetric and the model uses no term frequencies, so a pair's score depends on the two
-records alone. A new model or threshold makes the previous edges meaningless: the fingerprint below then
-forces a full resolution.
+records alone (the warehouse's model is fitted once and then frozen: identity/models.py). A new model or
+threshold makes the previous edges meaningless: the fingerprint below then forces a full resolution.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ import pandas as pd
 
 from identity.clustering import cluster_labels
 from identity.deterministic import deterministic_edges
-from identity.probabilistic import MODEL_PATH, new_record_edges, probabilistic_edges
+from identity.models import SHIPPED, Model
+from identity.probabilistic import new_record_edges, probabilistic_edges
 from identity.resolver import RECORD_COLUMNS, Resolution, prepare
 from identity.rules import MatchRules
 
@@ -50,10 +51,11 @@ class Outcome:
     records_scored: int  # records Splink scored as new (all of them in a full resolution)
 
 
-def fingerprint(rules: MatchRules, model: dict | Path = MODEL_PATH) -> str:
-    """What the edges depend on besides the records: the model and the match rules."""
-    body = model if isinstance(model, dict) else json.loads(Path(model).read_text())
-    return hashlib.sha256(json.dumps([body, repr(rules)], sort_keys=True, default=str).encode()).hexdigest()
+def fingerprint(rules: MatchRules, model: Model = SHIPPED) -> str:
+    """What the edges depend on besides the records: the model, its threshold and the match rules."""
+    body = model.source if isinstance(model.source, dict) else json.loads(Path(model.source).read_text())
+    threshold = rules.threshold_for(model.threshold)
+    return hashlib.sha256(json.dumps([body, threshold, repr(rules)], sort_keys=True, default=str).encode()).hexdigest()
 
 
 def record_hashes(prepared: pd.DataFrame) -> pd.Series:
@@ -63,20 +65,21 @@ def record_hashes(prepared: pd.DataFrame) -> pd.Series:
 
 
 def resolve(records: pd.DataFrame, previous: Previous | None, rules: MatchRules | None = None,
-            model: dict | Path = MODEL_PATH) -> Outcome:
+            model: Model = SHIPPED) -> Outcome:
     """Resolve `records`, incrementally from `previous` when it was made with this model and these rules."""
     rules = rules or MatchRules()
+    threshold = rules.threshold_for(model.threshold)
     prepared = prepare(records)
     hashes = record_hashes(prepared)
     state = pd.DataFrame({"source": prepared["source"], "source_record_id": prepared["source_record_id"].astype(str),
                           "record_hash": hashes})
     deterministic = deterministic_edges(prepared, rules).assign(match_probability=1.0)
     if previous is None or previous.fingerprint != fingerprint(rules, model):
-        splink, mode, scored = probabilistic_edges(prepared, rules.match_threshold, model), "full", len(prepared)
+        splink, mode, scored = probabilistic_edges(prepared, threshold, model.source), "full", len(prepared)
     else:
         unchanged = _unchanged(state, previous.record_hashes)
         kept = _kept_edges(state, unchanged, previous.splink_edges)
-        scored_now = new_record_edges(prepared, ~unchanged, rules.match_threshold, model)
+        scored_now = new_record_edges(prepared, ~unchanged, threshold, model.source)
         splink, mode, scored = pd.concat([kept, scored_now], ignore_index=True), "incremental", int((~unchanged).sum())
     edges = pd.concat([deterministic, splink], ignore_index=True)
     prepared["cluster"] = cluster_labels(len(prepared), edges)

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-
 import pandas as pd
 
-from identity.probabilistic import MODEL_PATH, train
+from identity.models import Model, for_records
 from identity.rules import MatchRules
 
 RECORD_COLUMNS = [
@@ -31,12 +29,9 @@ def prepare(records: pd.DataFrame) -> pd.DataFrame:
     return prepared
 
 
-def resolve(records: pd.DataFrame, rules: MatchRules | None = None, model: dict | Path = MODEL_PATH,
-            train_on_input: bool = False) -> Resolution:
-    """Deterministic and probabilistic edges, clustered together. `train_on_input` fits the Splink model on
-    these records first, with EM (unsupervised: no labels are read), for data unlike the pipeline's own."""
+def resolve(records: pd.DataFrame, rules: MatchRules | None = None, model: Model | None = None) -> Resolution:
+    """Deterministic and probabilistic edges, clustered together. Without `model`: what a new warehouse does
+    with these records (a model fitted on them, unsupervised: no labels are read; the shipped one for a few)."""
     from identity.incremental import resolve as resolve_from  # it builds on this module's layout
 
-    if train_on_input:
-        model = train(prepare(records), path=None, em=True)
-    return resolve_from(records, None, rules, model).resolution
+    return resolve_from(records, None, rules, model or for_records(prepare(records), None)).resolution

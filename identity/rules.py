@@ -19,8 +19,12 @@ class MatchRules:
     # A phone joins two records only when their names agree: households share landlines.
     phone_needs_name_match: bool = True
     junk_values: frozenset[str] = field(default_factory=lambda: frozenset({"0", "unknown", "n/a", "none"}))
-    # Splink pairs at or above this match probability become edges; over-merging is worse than a missed match.
-    match_threshold: float = float(os.environ.get("CRM_MATCH_THRESHOLD", "0.99"))
+    # Splink pairs at or above this match probability become edges; None: the model's own threshold
+    # (identity/models.py: 0.5 for a model fitted on the warehouse, 0.99 for the shipped one).
+    match_threshold: float | None = float(os.environ["CRM_MATCH_THRESHOLD"]) if os.environ.get("CRM_MATCH_THRESHOLD") else None
+
+    def threshold_for(self, model_threshold: float) -> float:
+        return self.match_threshold if self.match_threshold is not None else model_threshold
 
 
 def is_junk_email(email: str) -> bool:

@@ -7,7 +7,8 @@ import pandas as pd
 
 from identity.crosswalk import CHANGE_COLUMNS, REGISTRY_COLUMNS, Assignment, assign
 from identity.incremental import SPLINK_EDGE_COLUMNS, Outcome, Previous, fingerprint, resolve
-from identity.resolver import RECORD_COLUMNS, Resolution
+from identity.models import for_records, warehouse_model_path
+from identity.resolver import RECORD_COLUMNS, Resolution, prepare
 from identity.rules import MatchRules
 
 DDL = [
@@ -106,10 +107,12 @@ def resolve_warehouse(con: duckdb.DuckDBPyConnection, run_id: str, id_key: bytes
                           "ORDER BY source, source_record_id").df()
     if full_rescore:
         forget_resolution_state(con)
+    model = for_records(prepare(records), warehouse_model_path())
     previous, registry = read_previous(con)
-    outcome = resolve(records, read_previous_resolution(con), rules)
+    outcome = resolve(records, read_previous_resolution(con), rules, model)
     assignment = assign(outcome.resolution.records, previous, registry, run_id, id_key=id_key)
-    write(con, assignment, edge_table(outcome.resolution, assignment.crosswalk), outcome, run_id, fingerprint(rules))
+    write(con, assignment, edge_table(outcome.resolution, assignment.crosswalk), outcome, run_id,
+          fingerprint(rules, model))
     return outcome, assignment
 
 

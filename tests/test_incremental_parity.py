@@ -115,9 +115,10 @@ def warehouses(tmp_path_factory):
         load(day(8), day(8))
         instance.dispose()
 
-        # the same installation rebuilt from its landing files: same files, same key
-        for folder in ("landing", "secrets"):
-            shutil.copytree(daily / "data" / folder, rebuilt / "data" / folder)
+        # the same installation rebuilt from its landing files: same files, same key, same identity model
+        for folder in ("landing", "secrets", "identity"):
+            if (daily / "data" / folder).exists():
+                shutil.copytree(daily / "data" / folder, rebuilt / "data" / folder)
         _point_at(rebuilt)
         defs, instance = build_definitions(), dg.DagsterInstance.get()
         assert run_ingest(defs, instance, day(1), day(DAYS)).success
