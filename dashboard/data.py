@@ -47,10 +47,3 @@ def table(name: str, order_by: str | None = None) -> pd.DataFrame:
     return _query(f"SELECT * FROM {name}" + (f" ORDER BY {order_by}" if order_by else ""),
                   generation()["generation_id"])
 
-
-def has_columns(name: str, columns: list[str]) -> bool:
-    schema, table_name = name.split(".")
-    found = _query(f"""SELECT column_name FROM information_schema.columns
-                       WHERE table_schema = '{schema}' AND table_name = '{table_name}'""",
-                   generation()["generation_id"])
-    return set(columns) <= set(found["column_name"])
