@@ -18,7 +18,7 @@ def figure(value, kind: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     return {"count": f"{value:,.0f}", "money": f"{value:,.2f}", "share": f"{value:.1%}",
-            "score": f"{value:+.1f}", "hours": f"{value:,.1f} h"}[kind]
+            "score": f"{value:+.1f}", "hours": f"{value:,.1f} h", "rating": f"{value:.2f}"}[kind]
 
 
 def change(value, kind: str) -> str | None:

@@ -36,11 +36,14 @@ def models_version(manifest_path: Path) -> str:
     return f"{project['version']}+{hashlib.sha256(chr(10).join(checksums).encode()).hexdigest()[:12]}"
 
 
-FEEDS_SQL = """
-WITH latest AS (  -- one reconciliation row per feed and landing day: the last run's
-    SELECT * FROM audit.load_reconciliation
-    QUALIFY row_number() OVER (PARTITION BY feed, load_date ORDER BY reconciled_at DESC) = 1
-),
+# one reconciliation row per feed and landing day: the last run's
+LATEST_RECONCILIATION_SQL = """
+SELECT * FROM audit.load_reconciliation
+QUALIFY row_number() OVER (PARTITION BY feed, load_date ORDER BY reconciled_at DESC) = 1
+"""
+
+FEEDS_SQL = f"""
+WITH latest AS ({LATEST_RECONCILIATION_SQL}),
 loaded AS (
     SELECT feed, max(load_date) AS last_landing_day, max(loaded_at) AS last_loaded_at
     FROM audit.load_manifest WHERE status = 'loaded' GROUP BY feed
@@ -57,12 +60,11 @@ GROUP BY latest.feed, loaded.last_landing_day, loaded.last_loaded_at ORDER BY la
 """
 
 
-FEED_DAYS_SQL = """
+FEED_DAYS_SQL = f"""
 SELECT feed, load_date AS landing_day, files_loaded, rows_read, rows_passed, rows_quarantined,
        coalesce(rows_suppressed, 0) AS rows_suppressed, redeliveries_removed, balanced,
        rows_quarantined / nullif(rows_read, 0) AS quarantine_share
-FROM audit.load_reconciliation
-QUALIFY row_number() OVER (PARTITION BY feed, load_date ORDER BY reconciled_at DESC) = 1
+FROM ({LATEST_RECONCILIATION_SQL})
 ORDER BY feed, landing_day
 """
 

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import charts, data
+from dashboard.formats import figure
 
 st.title("Data health")
 feeds = data.table("meta.feeds", order_by="feed")
@@ -34,11 +35,11 @@ if runs.empty:
 else:
     last = runs.iloc[-1]
     tiles = st.columns(5)
-    tiles[0].metric("Customers", f"{last['customers']:,.0f}" if last["customers"] == last["customers"] else "–")
-    tiles[1].metric("Records", f"{last['records']:,}")
-    tiles[2].metric("Merges (last run)", f"{last['merges']:,}")
-    tiles[3].metric("Splits (last run)", f"{last['splits']:,}")
-    tiles[4].metric("New customers (last run)", f"{last['new_customers']:,}")
+    tiles[0].metric("Customers", figure(last["customers"], "count"))  # "–" for a run from before the column
+    tiles[1].metric("Records", figure(last["records"], "count"))
+    tiles[2].metric("Merges (last run)", figure(last["merges"], "count"))
+    tiles[3].metric("Splits (last run)", figure(last["splits"], "count"))
+    tiles[4].metric("New customers (last run)", figure(last["new_customers"], "count"))
     st.caption(f"Last run {last['resolved_at']:%Y-%m-%d %H:%M}, {last['mode']}: {last['records_scored']:,} records "
                "scored. Match quality (pairwise precision, recall, F1) is measured against labelled records by "
                "`python -m identity evaluate` and in `make bench`.")

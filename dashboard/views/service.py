@@ -3,16 +3,17 @@
 import streamlit as st
 
 from dashboard import charts, data
+from dashboard.formats import figure
 
 st.title("Service")
 service = data.table("kpi.kpi_service", order_by="month")
 latest = service.iloc[-1]
 tiles = st.columns(5)
-tiles[0].metric("Cases", f"{latest['cases']:,}")
-tiles[1].metric("Complaint resolution, median", f"{latest['complaint_hours_to_resolution_median']:,.1f} h")
-tiles[2].metric("First-contact resolution", f"{latest['first_contact_resolution_rate']:.1%}")
-tiles[3].metric("CSAT", f"{latest['csat']:.2f}")
-tiles[4].metric("NPS", f"{latest['nps']:+.1f}")
+tiles[0].metric("Cases", figure(latest["cases"], "count"))
+tiles[1].metric("Complaint resolution, median", figure(latest["complaint_hours_to_resolution_median"], "hours"))
+tiles[2].metric("First-contact resolution", figure(latest["first_contact_resolution_rate"], "share"))
+tiles[3].metric("CSAT", figure(latest["csat"], "rating"))
+tiles[4].metric("NPS", figure(latest["nps"], "score"))
 st.caption(f"Latest month: {latest['month']:%B %Y}")
 
 volumes = service.melt(id_vars="month", value_vars=["cases", "complaints"], var_name="count")
