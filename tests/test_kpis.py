@@ -77,7 +77,7 @@ FEEDS = {
     ],
     "service_cases": [
         dict(case_id="S1", email="ann@shop.org", channel="phone", category="complaint", agent_id="G1",
-             opened_at="2026-02-01 09:00:00", resolved_at="2026-02-01 19:00:00", contacts="1", csat="5"),
+             opened_at="2026-02-01 09:00:30", resolved_at="2026-02-01 19:00:00", contacts="1", csat="5"),
         dict(case_id="S2", email="bob@shop.org", channel="email", category="complaint", agent_id="G1",
              opened_at="2026-02-02 09:00:00", resolved_at="2026-02-04 09:00:00", contacts="2", csat="2"),
         dict(case_id="S3", email="cat@shop.org", channel="phone", category="inquiry", agent_id="G2",
@@ -120,6 +120,9 @@ def warehouse(tmp_path_factory):
         run_dbt("compile", "--select", "int_customer_rfm__summary", "kpi_scorecard_changes",
                 "--vars", "{rfm_reference_date: '2026-02-28'}",
                 "--target-path", str(root / "compiled"), "--quiet")
+        # the new-customer figures once the data reaches 27 days back (Feb 1 is 27 days after Jan 5)
+        run_dbt("compile", "--select", "kpi_customers_monthly", "kpi_scorecard",
+                "--vars", "{new_customer_history_days: 27}", "--target-path", str(root / "compiled_27"), "--quiet")
     con = duckdb.connect(str(path), read_only=True)
     yield con
     con.close()
@@ -164,6 +167,31 @@ def test_active_new_retention_churn_and_repeat(warehouse):
     assert rows(warehouse, "SELECT order_date::VARCHAR, active_customers, new_customers FROM kpi.kpi_customers_daily "
                            "WHERE order_date IN ('2026-01-05', '2026-03-05', '2026-03-20') ORDER BY 1") == [
         ("2026-01-05", 1, 1), ("2026-03-05", 1, 0), ("2026-03-20", 1, 0)]
+
+
+def test_new_customers_count_only_where_the_data_reaches_far_enough_back(warehouse):
+    """Orders begin on Jan 5: with the default 365 days no month can tell a new customer from one who bought
+    before the data began, so the scorecard leaves new customers out; with 27 days, February and March can."""
+    assert rows(warehouse, "SELECT month::VARCHAR, new_customers, history_days, history_complete "
+                           "FROM kpi.kpi_customers_monthly ORDER BY month") == [
+        ("2026-01-01", 2, 0, False), ("2026-02-01", 1, 27, False), ("2026-03-01", 1, 55, False)]
+    assert rows(warehouse, "SELECT order_date::VARCHAR, history_days, history_complete FROM kpi.kpi_customers_daily "
+                           "WHERE order_date IN ('2026-01-05', '2026-03-20') ORDER BY 1") == [
+        ("2026-01-05", 0, False), ("2026-03-20", 74, False)]
+    assert rows(warehouse, "SELECT count(new_customers) FROM kpi.kpi_scorecard") == [(0,)]
+    compiled = compiled_sql(warehouse, "compiled_27")
+    monthly = f"({compiled['kpi_customers_monthly']})"
+    assert rows(warehouse, f"SELECT month::VARCHAR, new_customers, history_complete FROM {monthly} ORDER BY month") == [
+        ("2026-01-01", 2, False), ("2026-02-01", 1, True), ("2026-03-01", 1, True)]
+    scorecard = compiled["kpi_scorecard"].replace('"story"."kpi"."kpi_customers_monthly"', monthly)
+    assert rows(warehouse, f"SELECT month::VARCHAR, new_customers FROM ({scorecard}) ORDER BY month") == [
+        ("2026-01-01", None), ("2026-02-01", 1), ("2026-03-01", 1)]
+
+
+def compiled_sql(con, folder: str) -> dict[str, str]:
+    """The SQL dbt compiled into the fixture's `folder`, by model name."""
+    root = Path(con.execute("SELECT path FROM duckdb_databases() WHERE database_name = 'story'").fetchone()[0]).parent
+    return {path.stem: path.read_text() for path in root.glob(f"{folder}/**/*.sql")}
 
 
 def test_cohort_retention_matrix(warehouse):
@@ -227,7 +255,9 @@ def test_service_kpis(warehouse):
                resolved_on_first_contact, first_contact_resolution_rate, rated_cases, csat, up_for_renewal, renewed,
                renewal_rate, survey_responses, promoters, detractors, nps
         FROM kpi.kpi_service ORDER BY month""") == [
-        ("2026-02-01", 6, 4, 2, 3.0, 3, 29.0, 44.2, 5, 3, 0.6, 3, round(2 / 3, 6), 2, 1, 0.5, 5, 2, 2, 0.0),
+        # complaint hours: S1 9 h 59 min 30 s (the exact time, not 10 minute boundaries) and S2 48; S6 is open
+        ("2026-02-01", 6, 4, 2, 3.0, 3, round((9 + 59.5 / 60 + 48) / 2, 6),
+         round(9 + 59.5 / 60 + 0.9 * (48 - 9 - 59.5 / 60), 6), 5, 3, 0.6, 3, round(2 / 3, 6), 2, 1, 0.5, 5, 2, 2, 0.0),
         ("2026-03-01", 0, 0, None, None, 0, None, None, None, None, None, None, None, None, None, None, 1, 1, 0, 100.0),
     ]
 
@@ -249,7 +279,7 @@ def test_scorecard_holds_seven_metrics_copied_from_their_tables(warehouse):
                        "retention_rate", "repeat_rate", "nps"]
     assert rows(warehouse, "SELECT active_customers, new_customers, revenue::DOUBLE, capture_rate_revenue::DOUBLE, "
                            "retention_rate, repeat_rate, nps FROM kpi.kpi_scorecard WHERE month = '2026-02-01'") == [
-        (2, 1, 120.0, 1.0, 0.5, round(1 / 3, 6), 0.0)]
+        (2, None, 120.0, 1.0, 0.5, round(1 / 3, 6), 0.0)]  # new customers: too little history (below)
 
 
 def test_scorecard_changes_compare_whole_months_only(warehouse):
@@ -264,7 +294,7 @@ def test_scorecard_changes_compare_whole_months_only(warehouse):
     ]
     assert rows(warehouse, "SELECT metric_order, metric, value FROM kpi.kpi_scorecard_changes "
                            "WHERE month = '2026-02-01' ORDER BY metric_order") == [
-        (1, "active_customers", 2.0), (2, "new_customers", 1.0), (3, "revenue", 120.0),
+        (1, "active_customers", 2.0), (2, "new_customers", None), (3, "revenue", 120.0),
         (4, "capture_rate_revenue", 1.0), (5, "retention_rate", 0.5), (6, "repeat_rate", round(1 / 3, 6)),
         (7, "nps", 0.0)]
 

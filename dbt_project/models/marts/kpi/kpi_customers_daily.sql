@@ -12,6 +12,11 @@ first_purchase as (
     group by customer_id
 ),
 
+data_start as (
+    -- customers who bought before the first day of order data look new on their first purchase in it
+    select min(order_date) as first_order_date from {{ ref('fct_orders') }}
+),
+
 final as (
     select
         purchases.order_date,
@@ -24,8 +29,12 @@ final as (
             / nullif(sum(purchases.net_revenue), 0) as capture_rate_revenue,
         count(distinct purchases.customer_id) as active_customers,
         count(distinct purchases.customer_id) filter (
-            where first_purchase.first_purchase_date = purchases.order_date) as new_customers
+            where first_purchase.first_purchase_date = purchases.order_date) as new_customers,
+        date_diff('day', any_value(data_start.first_order_date), purchases.order_date) as history_days,
+        date_diff('day', any_value(data_start.first_order_date), purchases.order_date)
+            >= {{ var('new_customer_history_days') }} as history_complete
     from purchases
+    cross join data_start
     left join first_purchase using (customer_id)
     group by purchases.order_date
 )

@@ -11,6 +11,11 @@ months as (
     select distinct date_trunc('month', order_date)::date as month from purchases
 ),
 
+data_start as (
+    -- customers who bought before the first day of order data look new on their first purchase in it
+    select min(order_date) as first_order_date from {{ ref('fct_orders') }}
+),
+
 capture as (
     select
         date_trunc('month', order_date)::date as month,
@@ -95,6 +100,9 @@ final as (
         capture.identified_revenue / nullif(capture.revenue, 0) as capture_rate_revenue,
         coalesce(activity.active_customers, 0) as active_customers,
         coalesce(activity.new_customers, 0) as new_customers,
+        greatest(date_diff('day', data_start.first_order_date, months.month), 0) as history_days,
+        date_diff('day', data_start.first_order_date, months.month)
+            >= {{ var('new_customer_history_days') }} as history_complete,
         retention.retained_customers,
         retention.previous_customers,
         retention.retained_customers / nullif(retention.previous_customers, 0) as retention_rate,
@@ -105,6 +113,7 @@ final as (
         repeat_to_date.one_time_customers / repeat_to_date.customers_to_date as one_time_purchase_rate,
         1 - repeat_to_date.one_time_customers / repeat_to_date.customers_to_date as repeat_rate
     from months
+    cross join data_start
     left join capture using (month)
     left join activity using (month)
     left join retention using (month)

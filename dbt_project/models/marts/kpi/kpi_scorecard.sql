@@ -12,7 +12,8 @@ final as (
     select
         customers.month,
         customers.active_customers,
-        customers.new_customers,
+        -- left out while the data is too short to tell a new customer from one who bought before it began
+        case when customers.history_complete then customers.new_customers end as new_customers,
         customers.revenue,
         customers.capture_rate_revenue,
         customers.retention_rate,

@@ -7,7 +7,8 @@ with cases as (
     select
         *,
         date_trunc('month', opened_at)::date as month,
-        date_diff('minute', opened_at, resolved_at) / 60.0 as hours_to_resolution
+        -- the exact elapsed time: date_diff('minute', ...) counts minute boundaries, up to a minute off per case
+        epoch(resolved_at - opened_at) / 3600.0 as hours_to_resolution
     from {{ ref('stg_service_cases') }}
 ),
 
