@@ -85,11 +85,13 @@ def render_report(con: duckdb.DuckDBPyConnection, first: date, last: date, feeds
                      _html_table(columns, rows, lambda r: {"passed": "ok", "not judged": ""}.get(
                          r[3], "bad" if r[2] == "error" else "warn"))]
 
-    quarantine = [f"SELECT feed, rule, column_name, message FROM quarantine.{feed} WHERE _load_date BETWEEN ? AND ?"
+    quarantine = [f"SELECT feed, rule, column_name, outcome, message FROM quarantine.{feed} "
+                  f"WHERE _load_date BETWEEN ? AND ?"
                   for feed in feeds if _exists(con, "quarantine", feed)]
     if quarantine:
         columns, rows = _table(con, f"""
-            SELECT feed, rule, column_name, count(*) AS rows, string_agg(message, ' | ') FILTER (WHERE n <= 3) AS examples
+            SELECT feed, rule, column_name, replace(outcome, '_', ' ') AS outcome, count(*) AS rows,
+                   string_agg(message, ' | ') FILTER (WHERE n <= 3) AS examples
             FROM (SELECT *, row_number() OVER (PARTITION BY feed, rule ORDER BY message) AS n
                   FROM ({' UNION ALL '.join(quarantine)}))
             GROUP BY ALL ORDER BY feed, rows DESC""", days * len(quarantine))

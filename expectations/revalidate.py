@@ -15,6 +15,7 @@ import duckdb
 from expectations.validator import validate_days
 from ingestion.audit import MALFORMED_RULES, reconcile
 from ingestion.contracts import FeedContract
+from ingestion.warehouse import ROW_QUARANTINED
 
 
 @dataclass
@@ -36,7 +37,8 @@ class Released:
 
 def _quarantined(con, feed: str, first: date, last: date) -> int:
     return con.execute(f"SELECT count(DISTINCT (_source_file, _row_number)) FROM quarantine.{feed} "
-                       f"WHERE _load_date BETWEEN ? AND ? AND rule NOT IN {MALFORMED_RULES}", [first, last]).fetchone()[0]
+                       f"WHERE _load_date BETWEEN ? AND ? AND rule NOT IN {MALFORMED_RULES} "
+                       f"AND outcome = '{ROW_QUARANTINED}'", [first, last]).fetchone()[0]
 
 
 def revalidate(con: duckdb.DuckDBPyConnection, contracts: list[FeedContract], run_id: str,

@@ -1,6 +1,9 @@
 """Validate a feed's landed rows: contract types in SQL, then the feed's GX suite on a pandas batch.
 
-Row-level failures are written to `quarantine.<feed>` (file, row, rule, column, offending value, whole record).
+Row-level failures are written to `quarantine.<feed>` (file, row, rule, column, offending value, whole record)
+with their outcome: by default the row is quarantined; a rule whose meta says `"on_failure": "null_attribute"`
+(an optional attribute out of range, say a CSAT of 7) lets the row pass with that attribute nulled, so that
+operational counts stay complete, and records the fault.
 Batch-level results (on the batch) and daily results (on a per-day profile: row count against recent
 days, freshness) are returned for the Dagster asset checks. GX's SQL datasource does not work on DuckDB,
 so each batch is read out of DuckDB into pandas: the run's landing days, cut into windows of at most
@@ -22,6 +25,7 @@ import pandas as pd
 from expectations.suites import expectations_at, load_suite, resolve_kwargs
 from ingestion.audit import MALFORMED_RULES
 from ingestion.contracts import FeedContract
+from ingestion.warehouse import ATTRIBUTE_NULLED, ROW_QUARANTINED
 
 logging.getLogger("great_expectations").setLevel(logging.ERROR)
 
@@ -54,6 +58,30 @@ class Validation:
     rows_quarantined: int
     failures_by_rule: dict[str, int]
     batch_checks: list[BatchCheck]
+    rows_attribute_nulled: int = 0  # rows that passed with an attribute nulled
+
+
+def outcome_of(expectation: dict) -> str:
+    """What a failing row rule does: quarantine the row (the default) or null the attribute it judged."""
+    action = expectation.get("meta", {}).get("on_failure", "quarantine_row")
+    if action not in ("quarantine_row", "null_attribute"):
+        raise ValueError(f"rule {expectation['meta'].get('rule')}: on_failure must be quarantine_row or "
+                         f"null_attribute, not {action!r}")
+    return ATTRIBUTE_NULLED if action == "null_attribute" else ROW_QUARANTINED
+
+
+def check_nullable_rules(contract: FeedContract, suite: dict) -> None:
+    """A rule may null only an optional attribute: not a required column, not an identifier (a record without
+    its identifier would join nobody, or the wrong person)."""
+    required = {c.name for c in contract.columns if c.required}
+    identifiers = set(suite.get("meta", {}).get("identifier_columns", []))
+    for e in expectations_at(suite, "row"):
+        if outcome_of(e) != ATTRIBUTE_NULLED:
+            continue
+        column = e["kwargs"].get("column") or e["kwargs"].get("column_A")
+        if column in required or column in identifiers:
+            raise ValueError(f"suite {contract.feed}, rule {e['meta'].get('rule')}: null_attribute cannot apply to "
+                             f"{column}, a {'required' if column in required else 'identifier'} column")
 
 
 @cache
@@ -98,13 +126,14 @@ def _typed_select(contract: FeedContract) -> str:
 def _type_failures(con: duckdb.DuckDBPyConnection, contract: FeedContract, days: tuple[date, date]) -> pd.DataFrame:
     """Rows whose value is present but does not parse as the contract's type."""
     parts = [
-        f"SELECT _source_file, _row_number, '{c.name}_is_{c.type}' AS rule, '{c.name}' AS column_name "
+        f"SELECT _source_file, _row_number, '{c.name}_is_{c.type}' AS rule, '{c.name}' AS column_name, "
+        f"'{ROW_QUARANTINED}' AS outcome "
         f"FROM raw.{contract.feed} WHERE _load_date BETWEEN ? AND ? AND nullif(trim(\"{c.name}\"), '') IS NOT NULL "
         f"AND try_cast(trim(\"{c.name}\") AS {SQL_TYPES[c.type]}) IS NULL"
         for c in contract.columns if c.type in SQL_TYPES
     ]
     if not parts:
-        return pd.DataFrame(columns=["_source_file", "_row_number", "rule", "column_name"])
+        return pd.DataFrame(columns=FAILURE_COLUMNS)
     return con.execute(" UNION ALL ".join(parts), [days[0], days[1]] * len(parts)).df()
 
 
@@ -185,6 +214,7 @@ def _row_failures(outcomes: list, frame: pd.DataFrame) -> pd.DataFrame:
         if outcome.success:
             continue
         rule = config.meta.get("rule", config.type)
+        result = outcome_of({"meta": dict(config.meta or {})})
         column = config.kwargs.get("column") or config.kwargs.get("column_A")
         if outcome.exception_info and outcome.exception_info.get("raised_exception"):
             raise RuntimeError(f"expectation {rule} could not run: {outcome.exception_info.get('exception_message')}")
@@ -192,9 +222,21 @@ def _row_failures(outcomes: list, frame: pd.DataFrame) -> pd.DataFrame:
         if not ids:  # failed without naming rows: GX could not evaluate it (e.g. a bound of the wrong type)
             raise RuntimeError(f"expectation {rule} failed without naming rows: {outcome.result or outcome.exception_info}")
         rows = frame.loc[frame[ROW_ID].isin(ids), ["_source_file", "_row_number"]]
-        failures.append(rows.assign(rule=rule, column_name=column))
-    columns = ["_source_file", "_row_number", "rule", "column_name"]
-    return pd.concat(failures, ignore_index=True) if failures else pd.DataFrame(columns=columns)
+        failures.append(rows.assign(rule=rule, column_name=column, outcome=result))
+    return pd.concat(failures, ignore_index=True) if failures else pd.DataFrame(columns=FAILURE_COLUMNS)
+
+
+FAILURE_COLUMNS = ["_source_file", "_row_number", "rule", "column_name", "outcome"]
+
+
+def _settle_outcomes(failures: pd.DataFrame) -> pd.DataFrame:
+    """A row with any fault that quarantines it is quarantined for all its faults: nothing of it is nulled."""
+    if failures.empty:
+        return failures
+    quarantined = failures.loc[failures["outcome"] == ROW_QUARANTINED, ["_source_file", "_row_number"]]
+    keys = pd.MultiIndex.from_frame(failures[["_source_file", "_row_number"]])
+    in_quarantine = keys.isin(pd.MultiIndex.from_frame(quarantined))
+    return failures.assign(outcome=[ROW_QUARANTINED if q else o for q, o in zip(in_quarantine, failures["outcome"])])
 
 
 # Share-of-rows checks say nothing on a handful of rows (a quiet day): below this many they are not judged.
@@ -282,7 +324,7 @@ def _quarantine(con, contract: FeedContract, failures: pd.DataFrame, days: tuple
     con.execute(
         f"""INSERT INTO quarantine.{feed}
         WITH failed AS (
-            SELECT f.rule, f.column_name, json_extract_string(to_json(r), '$.' || f.column_name) AS _value, r
+            SELECT f.rule, f.column_name, f.outcome, json_extract_string(to_json(r), '$.' || f.column_name) AS _value, r
             FROM _failures f JOIN raw.{feed} r USING (_source_file, _row_number)
             WHERE r._load_date BETWEEN ? AND ?
         )
@@ -291,8 +333,10 @@ def _quarantine(con, contract: FeedContract, failures: pd.DataFrame, days: tuple
                    || column_name || ' = ' || CASE
                        WHEN _value IS NULL THEN 'null'
                        WHEN list_contains(?, column_name) THEN '<personal data, ' || length(_value) || ' characters>'
-                       ELSE '''' || _value || '''' END,
-               to_json(r)::VARCHAR, ?
+                       ELSE '''' || _value || '''' END
+                   || CASE WHEN outcome = '{ATTRIBUTE_NULLED}' THEN ' (row kept, ' || column_name || ' nulled)'
+                           ELSE '' END,
+               to_json(r)::VARCHAR, ?, outcome
         FROM failed""",
         [days[0], days[1], pii, now],
     )
@@ -305,6 +349,7 @@ def validate_days(con: duckdb.DuckDBPyConnection, contract: FeedContract, first:
     now = now or datetime.now()
     days = (first, last)
     suite = load_suite(contract.feed)
+    check_nullable_rules(contract, suite)
     con.execute(f"DELETE FROM quarantine.{contract.feed} WHERE _load_date BETWEEN ? AND ? "
                 f"AND rule NOT IN {MALFORMED_RULES}", [first, last])
     type_failures = _type_failures(con, contract, days)
@@ -328,13 +373,15 @@ def validate_days(con: duckdb.DuckDBPyConnection, contract: FeedContract, first:
         batch = _run_suite(f"{contract.feed}-batch", batch_expectations, now, con, whole, {"result_format": "SUMMARY"})
         batch_checks = _batch_checks(batch.results, len(whole))
     batch_checks += _daily_checks(con, contract, expectations_at(suite, "daily"), days, now)
-    failures = pd.concat([type_failures, *row_failures], ignore_index=True)
+    failures = _settle_outcomes(pd.concat([type_failures, *row_failures], ignore_index=True))
     _quarantine(con, contract, failures, days, now)
     rows_checked = con.execute(f"SELECT count(*) FROM raw.{contract.feed} WHERE _load_date BETWEEN ? AND ?",
                                [first, last]).fetchone()[0]
+    rows = failures.drop_duplicates(["_source_file", "_row_number"])
     return Validation(
         rows_checked=rows_checked,
-        rows_quarantined=len(failures[["_source_file", "_row_number"]].drop_duplicates()),
+        rows_quarantined=int((rows["outcome"] == ROW_QUARANTINED).sum()),
         failures_by_rule=failures.groupby("rule").size().to_dict() if len(failures) else {},
         batch_checks=batch_checks,
+        rows_attribute_nulled=int((rows["outcome"] == ATTRIBUTE_NULLED).sum()),
     )

@@ -1,5 +1,5 @@
 """Reconciliation: for each feed and day, every row read is passed, quarantined or suppressed by an erasure (and
-a passed row may be a re-delivery that staging collapses)."""
+a passed row may be a re-delivery that staging collapses, or carry an attribute a rule nulled)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import date, datetime
 import duckdb
 
 from ingestion.contracts import FeedContract
-from ingestion.warehouse import anonymised_table, insert_rows
+from ingestion.warehouse import ROW_QUARANTINED, anonymised_table, insert_rows
 
 MALFORMED_RULES = ("malformed_row", "malformed_json", "invalid_encoding")
 
@@ -17,10 +17,10 @@ CREATE TABLE IF NOT EXISTS audit.load_reconciliation (
     run_id VARCHAR, feed VARCHAR, load_date DATE, files_loaded BIGINT, files_skipped_duplicate BIGINT,
     files_failed BIGINT, rows_read BIGINT, rows_passed BIGINT, rows_quarantined BIGINT,
     redeliveries_removed BIGINT, rows_unique BIGINT, balanced BOOLEAN, reconciled_at TIMESTAMP,
-    rows_suppressed BIGINT, rows_anonymised BIGINT
+    rows_suppressed BIGINT, rows_anonymised BIGINT, rows_attribute_nulled BIGINT
 )"""
 # columns added after the first release, for warehouses made before them
-RECONCILIATION_ADDED = ("rows_suppressed BIGINT", "rows_anonymised BIGINT")
+RECONCILIATION_ADDED = ("rows_suppressed BIGINT", "rows_anonymised BIGINT", "rows_attribute_nulled BIGINT")
 
 
 def ensure_reconciliation_table(con: duckdb.DuckDBPyConnection) -> None:
@@ -46,13 +46,19 @@ def reconcile(con: duckdb.DuckDBPyConnection, contract: FeedContract, first: dat
             FROM audit.load_manifest WHERE feed = ? AND load_date BETWEEN ? AND ? GROUP BY load_date
         ),
         quarantined AS (
-            SELECT _load_date AS load_date, count(DISTINCT (_source_file, _row_number)) AS rows_quarantined
+            SELECT _load_date AS load_date,
+                   count(DISTINCT (_source_file, _row_number)) FILTER (WHERE outcome = '{ROW_QUARANTINED}')
+                       AS rows_quarantined,
+                   count(DISTINCT (_source_file, _row_number)) FILTER (WHERE outcome <> '{ROW_QUARANTINED}')
+                       AS rows_attribute_nulled  -- passed rows: counted in rows_passed too
             FROM quarantine.{feed} WHERE _load_date BETWEEN ? AND ? GROUP BY 1
         ),
         passed AS (
             SELECT r._load_date, row_number() OVER (
                 PARTITION BY {key} ORDER BY r._load_date, r._source_file, r._row_number) > 1 AS is_redelivery
-            FROM raw.{feed} r ANTI JOIN quarantine.{feed} q USING (_source_file, _row_number)
+            FROM raw.{feed} r
+            ANTI JOIN (SELECT * FROM quarantine.{feed} WHERE outcome = '{ROW_QUARANTINED}') q
+                USING (_source_file, _row_number)
             WHERE r._load_date <= ?
         ),
         passed_by_day AS (
@@ -68,7 +74,7 @@ def reconcile(con: duckdb.DuckDBPyConnection, contract: FeedContract, first: dat
                coalesce(rows_passed, 0), coalesce(rows_quarantined, 0), coalesce(redeliveries_removed, 0),
                coalesce(rows_passed, 0) - coalesce(redeliveries_removed, 0),
                rows_read = coalesce(rows_passed, 0) + coalesce(rows_quarantined, 0) + rows_suppressed, ?,
-               rows_suppressed, coalesce(rows_anonymised, 0)
+               rows_suppressed, coalesce(rows_anonymised, 0), coalesce(rows_attribute_nulled, 0)
         FROM files
         LEFT JOIN quarantined USING (load_date)
         LEFT JOIN passed_by_day USING (load_date)

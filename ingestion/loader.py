@@ -20,7 +20,7 @@ from ingestion.contracts import FeedContract
 from ingestion.files import LandedFile, fingerprint, list_day_files
 from ingestion.readers import (Reject, StagedGroup, csv_header, drop_staged, line_as_delivered, parquet_columns,
                                read_csv_group, read_jsonl_lines, read_parquet_group, stage_jsonl_group)
-from ingestion.warehouse import ensure_feed_tables, insert_rows
+from ingestion.warehouse import ROW_QUARANTINED, ensure_feed_tables, insert_rows
 from privacy.suppression import is_empty, suppressed_rows_sql
 from serving.pseudonym import install_pseudonym_macro
 
@@ -297,7 +297,7 @@ class FeedLoader:
             (self.contract.feed, by_path[r.path].result.file, r.record, by_path[r.path].day,
              REJECT_RULES.get(r.kind, "malformed_row"), r.column or None, None,
              f"[{self.contract.feed}] {by_path[r.path].result.file} row {r.record}: {r.kind.lower()}",
-             self._quarantined_line(r, by_path[r.path]), loaded_at)
+             self._quarantined_line(r, by_path[r.path]), loaded_at, ROW_QUARANTINED)
             for r in rejects if r.path in by_path
         ]
         insert_rows(self.con, f"quarantine.{self.contract.feed}", quarantined)

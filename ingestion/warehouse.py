@@ -18,6 +18,7 @@ RAW_METADATA_COLUMNS = {
     "_file_checksum": "VARCHAR",
 }
 
+ROW_QUARANTINED, ATTRIBUTE_NULLED = "row_quarantined", "attribute_nulled"
 QUARANTINE_COLUMNS = {
     "feed": "VARCHAR",
     "_source_file": "VARCHAR",
@@ -29,6 +30,8 @@ QUARANTINE_COLUMNS = {
     "message": "VARCHAR",
     "record": "VARCHAR",  # the whole row as JSON, or the raw line when it could not be parsed
     "quarantined_at": "TIMESTAMP",
+    # row_quarantined: the row is kept out of staging; attribute_nulled: the row passes with column_name nulled
+    "outcome": f"VARCHAR DEFAULT '{ROW_QUARANTINED}'",
 }
 
 MANIFEST_COLUMNS = {
@@ -82,6 +85,8 @@ def ensure_feed_tables(con: duckdb.DuckDBPyConnection, contract: FeedContract) -
     raw_columns = {name: "VARCHAR" for name in contract.column_names} | RAW_METADATA_COLUMNS
     con.execute(_ddl(f"raw.{contract.feed}", raw_columns))
     con.execute(_ddl(f"quarantine.{contract.feed}", QUARANTINE_COLUMNS))
+    con.execute(f"ALTER TABLE quarantine.{contract.feed} ADD COLUMN IF NOT EXISTS outcome "  # older warehouses
+                f"{QUARANTINE_COLUMNS['outcome']}")
     con.execute(_ddl("audit.load_manifest", MANIFEST_COLUMNS))
     con.execute("ALTER TABLE audit.load_manifest ADD COLUMN IF NOT EXISTS rows_suppressed BIGINT")  # older warehouses
     # the facts an erasure kept, anonymised: no landing file holds them any more, so no reload replaces them

@@ -18,7 +18,7 @@ import duckdb
 
 from identity.store import ensure_tables as ensure_identity_tables
 from ingestion.contracts import FeedContract, load_contracts
-from ingestion.warehouse import anonymised_table, ensure_feed_tables
+from ingestion.warehouse import ATTRIBUTE_NULLED, ROW_QUARANTINED, anonymised_table, ensure_feed_tables
 from privacy.landing import Rewrite, rewrite_without
 from privacy.suppression import (IDENTIFIER_FORMS, RECORD_KEYS, ensure_table as ensure_suppression_list, hashed,
                                  identifier_columns)
@@ -268,6 +268,14 @@ def _find_rows(con, contract: FeedContract) -> None:
                   "_source_file, _row_number", con)
 
 
+def _nulled_columns(con, contract: FeedContract) -> list[str]:
+    """The feed's columns that a rule nulled in some passed row (personal columns are blanked anyway)."""
+    personal = {c.name for c in contract.columns if c.pii}
+    return [c for (c,) in con.execute(f"SELECT DISTINCT column_name FROM quarantine.{contract.feed} "
+                                      f"WHERE outcome = ? ORDER BY 1", [ATTRIBUTE_NULLED]).fetchall()
+            if c not in personal]
+
+
 def _erase_feed_rows(con, contract: FeedContract) -> list[tuple[str, str, int]]:
     """Move the erased people's raw rows out of raw: as anonymous facts (identifiers null, no landing file)
     unless the feed's row is the person; drop their quarantined rows, whose whole-record JSON holds the values.
@@ -296,13 +304,19 @@ def _erase_feed_rows(con, contract: FeedContract) -> list[tuple[str, str, int]]:
     counts += [(r, f"quarantine.{feed}", n) for r, n in con.execute(
         f"SELECT request_id, count(*) FROM _erased_quarantine_{feed} GROUP BY 1").fetchall()]
     if counts and feed not in DROPPED_FEEDS:
-        blanked = ", ".join(f'NULL AS "{c.name}"' for c in contract.columns if c.pii)
+        blanked = [f'NULL AS "{c.name}"' for c in contract.columns if c.pii]
+        # an attribute a rule nulled stays null in the fact: its quarantine row, which says so, goes with the person
+        blanked += [f"""CASE WHEN EXISTS (SELECT 1 FROM quarantine.{feed} f WHERE f.outcome = '{ATTRIBUTE_NULLED}'
+                            AND f._source_file = r._source_file AND f._row_number = r._row_number
+                            AND f.column_name = '{column}') THEN NULL ELSE r."{column}" END AS "{column}""""
+                    for column in _nulled_columns(con, contract)]
         con.execute(f"""INSERT INTO {anonymised_table(feed)} SELECT * EXCLUDE (request_id) REPLACE (
-                {blanked + ', ' if blanked else ''}NULL AS _extra_columns, 'erasure/' || e.request_id AS _source_file,
+                {''.join(b + ', ' for b in blanked)}NULL AS _extra_columns, 'erasure/' || e.request_id AS _source_file,
                 row_number() OVER (PARTITION BY e.request_id ORDER BY r._source_file, r._row_number) AS _row_number,
                 NULL AS _file_checksum, now()::TIMESTAMP AS _loaded_at)  -- a delivery the next build must see
             FROM raw.{feed} r JOIN _erased_rows_{feed} e USING (_source_file, _row_number)
-            ANTI JOIN quarantine.{feed} q USING (_source_file, _row_number)""")  # only clean rows are facts
+            ANTI JOIN (SELECT * FROM quarantine.{feed} WHERE outcome = '{ROW_QUARANTINED}') q
+                USING (_source_file, _row_number)""")  # only rows that passed are facts
         counts += [(r, anonymised_table(feed), n) for r, n in con.execute(f"""
             SELECT request_id, count(*) FROM {anonymised_table(feed)} a
             JOIN (SELECT DISTINCT request_id FROM _erased_rows_{feed}) e ON a._source_file = 'erasure/' || e.request_id

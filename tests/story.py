@@ -1,5 +1,5 @@
-"""A hand-made story through the real chain: landing files -> loader -> dbt staging -> identity resolution ->
-dbt marts, into a warehouse of its own."""
+"""A hand-made story through the real chain: landing files -> loader -> row rules and reconciliation -> dbt
+staging -> identity resolution -> dbt marts, into a warehouse of its own."""
 
 import json
 from datetime import date
@@ -10,14 +10,16 @@ import pandas as pd
 import pytest
 
 from conftest import run_dbt
+from expectations.validator import validate_days
 from identity.store import resolve_warehouse
+from ingestion.audit import reconcile
 from ingestion.contracts import load_contracts
 from ingestion.loader import FeedLoader
 from ingestion.warehouse import ensure_feed_tables
 
 
 def land(landing: Path, con, feeds: dict[str, list[dict]], day: date) -> None:
-    """Write each feed's rows as one file of its contract's format in date=<day>/ and load it."""
+    """Write each feed's rows as one file of its contract's format in date=<day>/, load and validate it."""
     for feed, rows in feeds.items():
         contract = load_contracts()[feed]
         folder = landing / feed / f"date={day}"
@@ -30,6 +32,9 @@ def land(landing: Path, con, feeds: dict[str, list[dict]], day: date) -> None:
         else:
             con.execute(f"COPY (SELECT * FROM frame) TO '{folder / f'{feed}.parquet'}' (FORMAT parquet)")
         FeedLoader(con, contract, landing).load_day(day)
+    for feed in sorted(feeds, key=lambda f: f != "campaigns"):  # email events' campaign_exists reads campaigns
+        validate_days(con, load_contracts()[feed], day, day)
+        reconcile(con, load_contracts()[feed], day, day, "story")
 
 
 def build_story_warehouse(root: Path, feeds: dict[str, list[dict]], day: date, patch: pytest.MonkeyPatch) -> Path:

@@ -90,6 +90,9 @@ FEEDS = {
              renewal_outcome="not_renewed"),
         dict(case_id="S6", email="dan@shop.org", channel="phone", category="complaint", agent_id="G1",
              opened_at="2026-02-20 10:00:00", contacts="1"),
+        # a CSAT of 7 is out of range: the case counts, its CSAT does not
+        dict(case_id="S7", email="cat@shop.org", channel="chat", category="inquiry", agent_id="G2",
+             opened_at="2026-02-08 10:00:00", resolved_at="2026-02-08 10:30:00", contacts="1", csat="7"),
     ],
     "survey_responses": [
         dict(response_id=f"V{n}", email=f"{who}@shop.org", score=str(score), responded_at=f"2026-{month}-10 10:00:00")
@@ -256,10 +259,21 @@ def test_service_kpis(warehouse):
                renewal_rate, survey_responses, promoters, detractors, nps
         FROM kpi.kpi_service ORDER BY month""") == [
         # complaint hours: S1 9 h 59 min 30 s (the exact time, not 10 minute boundaries) and S2 48; S6 is open
-        ("2026-02-01", 6, 4, 2, 3.0, 3, round((9 + 59.5 / 60 + 48) / 2, 6),
-         round(9 + 59.5 / 60 + 0.9 * (48 - 9 - 59.5 / 60), 6), 5, 3, 0.6, 3, round(2 / 3, 6), 2, 1, 0.5, 5, 2, 2, 0.0),
+        ("2026-02-01", 7, 4, 2, 3.5, 3, round((9 + 59.5 / 60 + 48) / 2, 6),
+         round(9 + 59.5 / 60 + 0.9 * (48 - 9 - 59.5 / 60), 6), 6, 4, round(4 / 6, 6), 3, round(2 / 3, 6), 2, 1, 0.5,
+         5, 2, 2, 0.0),
         ("2026-03-01", 0, 0, None, None, 0, None, None, None, None, None, None, None, None, None, None, 1, 1, 0, 100.0),
     ]
+
+
+def test_a_row_whose_only_fault_is_an_optional_attribute_passes_with_it_nulled(warehouse):
+    """S7's CSAT of 7 breaks csat_1_to_5, whose suite rule nulls the attribute: the case is staged (and counted
+    above) with no CSAT, the fault is recorded, and the reconciliation counts the row as passed and nulled."""
+    assert rows(warehouse, "SELECT case_id, csat FROM staging.stg_service_cases WHERE case_id = 'S7'") == [("S7", None)]
+    assert rows(warehouse, "SELECT rule, column_name, offending_value, outcome FROM quarantine.service_cases") == [
+        ("csat_1_to_5", "csat", "7", "attribute_nulled")]
+    assert rows(warehouse, "SELECT rows_read, rows_passed, rows_quarantined, rows_attribute_nulled, balanced "
+                           "FROM audit.load_reconciliation WHERE feed = 'service_cases'") == [(7, 7, 0, 1, True)]
 
 
 def test_sales_kpis(warehouse):

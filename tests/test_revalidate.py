@@ -24,7 +24,7 @@ def land_cases(con, landing):
     (folder / "cases.csv").write_text(
         f"{HEADER}\nS1,a@b.com,phone,complaint,2026-03-01 09:00:00,5\n"
         "S2,c@d.com,phone,billing,2026-03-01 09:10:00,4\n"
-        "S3,e@f.com,chat,inquiry,2026-03-01 09:20:00,9\n")
+        "S3,e@f.com,fax,inquiry,2026-03-01 09:20:00,5\n")
     contract = load_contracts()["service_cases"]
     FeedLoader(con, contract, landing).load_day(DAY)
     validate_days(con, contract, DAY, DAY)
@@ -36,7 +36,7 @@ def test_fixing_a_rule_releases_the_rows_that_now_pass(tmp_path, monkeypatch):
     contract = land_cases(con, tmp_path / "landing")
     assert con.execute("SELECT case_id, rule FROM quarantine.service_cases q JOIN raw.service_cases r "
                        "USING (_source_file, _row_number) ORDER BY 1").fetchall() == [
-        ("S2", "category_in_set"), ("S3", "csat_1_to_5")]
+        ("S2", "category_in_set"), ("S3", "channel_in_set")]
 
     suites = tmp_path / "suites"
     shutil.copytree(expectations.suites.SUITES_DIR, suites)
@@ -51,7 +51,7 @@ def test_fixing_a_rule_releases_the_rows_that_now_pass(tmp_path, monkeypatch):
     assert (released.before, released.after, released.released) == (2, 1, 1)
     assert released.describe() == "[service_cases] 2026-03-01 .. 2026-03-01: 2 quarantined before, 1 after, " \
                                   "1 released to staging"
-    assert con.execute("SELECT rule, offending_value FROM quarantine.service_cases").fetchall() == [("csat_1_to_5", "9")]
+    assert con.execute("SELECT rule, offending_value FROM quarantine.service_cases").fetchall() == [("channel_in_set", "fax")]
     [day] = reconcile(con, contract, DAY, DAY, "check")
     assert (day["rows_read"], day["rows_passed"], day["rows_quarantined"], day["balanced"]) == (3, 2, 1, True)
 

@@ -1,5 +1,6 @@
-"""Every row-level rule of every suite, broken once: the row goes to quarantine with the exact message, the
-valid row beside it passes, and the feed's counts balance.
+"""Every row-level rule of every suite, broken once: the row goes to quarantine with the exact message (or, for a
+rule that nulls an optional attribute, passes with the attribute nulled and the fault recorded), the valid row
+beside it passes, and the feed's counts balance.
 
 The corpus is one valid row per feed (tests/corpus/valid_rows.json); the breaking rows are derived from the
 suite files, so a rule added to a suite is tested without touching this file.
@@ -14,7 +15,7 @@ import duckdb
 import pytest
 
 from expectations.suites import expectations_at, load_suite
-from expectations.validator import SQL_TYPES, validate_days
+from expectations.validator import SQL_TYPES, outcome_of, validate_days
 from ingestion.audit import reconcile
 from ingestion.contracts import load_contracts
 from ingestion.loader import FeedLoader
@@ -46,18 +47,18 @@ def breaking_value(expectation: dict, contract) -> tuple[str, str | None]:
     raise AssertionError(f"no breaking value for {kind}: add one to this test")
 
 
-def corpus(feed: str) -> tuple[list[dict], list[tuple[str, str, str | None]]]:
-    """Rows (valid first) and, for row 2 onwards, the (rule, column, value) each one breaks."""
+def corpus(feed: str) -> tuple[list[dict], list[tuple[str, str, str | None, str]]]:
+    """Rows (valid first) and, for row 2 onwards, the (rule, column, value, outcome) each one breaks."""
     contract = load_contracts()[feed]
     valid = VALID_ROWS[feed]
     key = contract.natural_key[0]
     rows, broken = [valid], []
     for expectation in expectations_at(load_suite(feed), "row"):
         column, value = breaking_value(expectation, contract)
-        broken.append((expectation["meta"]["rule"], column, value))
+        broken.append((expectation["meta"]["rule"], column, value, outcome_of(expectation)))
     for column in (c for c in contract.columns if c.type in SQL_TYPES):
-        broken.append((f"{column.name}_is_{column.type}", column.name, "abc"))
-    for n, (_, column, value) in enumerate(broken, start=2):
+        broken.append((f"{column.name}_is_{column.type}", column.name, "abc", "row_quarantined"))
+    for n, (_, column, value, _) in enumerate(broken, start=2):
         row = dict(valid, **{key: f"{valid[key]}-{n}"})
         row[column] = value
         rows.append(row)
@@ -108,19 +109,23 @@ def test_each_row_rule_quarantines_its_row_with_the_exact_message(validated, fee
             return "null"
         return f"<personal data, {len(value)} characters>" if contract.column(column).pii else f"'{value}'"
 
+    kept = {"attribute_nulled": lambda column: f" (row kept, {column} nulled)", "row_quarantined": lambda _: ""}
     expected = [
-        (n, rule, column, value, f"[{feed}] {file} row {n}: rule {rule} failed on {column} = {shown(column, value)}")
-        for n, (rule, column, value) in enumerate(broken, start=2)
+        (n, rule, column, value, outcome, f"[{feed}] {file} row {n}: rule {rule} failed on {column} = "
+                                          f"{shown(column, value)}{kept[outcome](column)}")
+        for n, (rule, column, value, outcome) in enumerate(broken, start=2)
     ]
-    actual = con.execute(f"SELECT _row_number, rule, column_name, offending_value, message FROM quarantine.{feed} "
-                         "ORDER BY _row_number").fetchall()
+    actual = con.execute(f"SELECT _row_number, rule, column_name, offending_value, outcome, message "
+                         f"FROM quarantine.{feed} ORDER BY _row_number").fetchall()
     missing = [row for row in expected if row not in actual]
     assert not missing, f"rows not quarantined as expected: {missing}"
     # a row may break a second rule too (a future created_at is also before converted_at), never a valid row
     assert {row[0] for row in actual} == {row[0] for row in expected}
-    assert validation.rows_checked == len(broken) + 1 and validation.rows_quarantined == len(broken)
+    nulled = sum(outcome == "attribute_nulled" for *_, outcome in broken)
+    assert validation.rows_checked == len(broken) + 1 and validation.rows_quarantined == len(broken) - nulled
+    assert validation.rows_attribute_nulled == nulled
     [day] = balance
-    assert (day["rows_read"], day["rows_passed"], day["rows_quarantined"], day["balanced"]) == (
-        len(broken) + 1, 1, len(broken), True)
+    assert (day["rows_read"], day["rows_passed"], day["rows_quarantined"], day["rows_attribute_nulled"],
+            day["balanced"]) == (len(broken) + 1, 1 + nulled, len(broken) - nulled, nulled, True)
     assert {c.rule for c in validation.batch_checks if c.passed is False} <= {"identifier_coverage",
                                                                           "duplicate_share_below_5pct"}

@@ -1,15 +1,39 @@
-{#- Rows of a raw feed that passed the quality gates: everything not in quarantine, and the facts an erasure
-    kept without their person (raw.<feed>__anonymised, written by privacy/erasure.py beside the feed's table:
-    no landing file holds them any more, so no reload replaces them). -#}
+{#- Rows of a raw feed that passed the quality gates: everything whose row is not quarantined, with the
+    attributes a rule nulled (outcome attribute_nulled: a CSAT of 7 loses its CSAT, not its case), and the facts an
+    erasure kept without their person (raw.<feed>__anonymised, written by privacy/erasure.py beside the feed's
+    table: no landing file holds them any more, so no reload replaces them). -#}
 {% macro passed_rows(feed) -%}
     {%- set raw_table = source('raw', feed) -%}
+    {%- set quarantine = source('quarantine', feed) -%}
+    {%- set nulled = nulled_columns(quarantine) -%}
     select raw_rows.*
+        {%- if nulled %} replace (
+        {%- for column in nulled %}
+        case when list_contains(faults.columns, '{{ column }}') then null else raw_rows."{{ column }}" end
+            as "{{ column }}"{{ "," if not loop.last }}
+        {%- endfor %})
+        {%- endif %}
     from {{ raw_table }} as raw_rows
-    anti join {{ source('quarantine', feed) }} as quarantined
+    anti join (select * from {{ quarantine }} where outcome = 'row_quarantined') as quarantined
         on quarantined._source_file = raw_rows._source_file
         and quarantined._row_number = raw_rows._row_number
+    {%- if nulled %}
+    left join (
+        select _source_file, _row_number, list(column_name) as columns
+        from {{ quarantine }} where outcome = 'attribute_nulled' group by all
+    ) as faults
+        on faults._source_file = raw_rows._source_file and faults._row_number = raw_rows._row_number
+    {%- endif %}
     union all
     select * from {{ raw_table.incorporate(path={"identifier": raw_table.identifier ~ "__anonymised"}) }}
+{%- endmacro %}
+
+{#- The columns that some passed row of the feed has nulled, read when the model runs (none at parse time). -#}
+{% macro nulled_columns(quarantine) -%}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- set found = run_query("select distinct column_name from " ~ quarantine
+                              ~ " where outcome = 'attribute_nulled' order by 1") -%}
+    {{ return(found.columns[0].values() | list) }}
 {%- endmacro %}
 
 {#- Keep one row per natural key: a re-delivered record collapses to its latest delivery. -#}

@@ -104,6 +104,7 @@ def build_feed_asset(contract: FeedContract) -> dg.AssetsDefinition:
         if quarantine_asset_key(contract.feed) in context.selected_asset_keys:
             yield dg.MaterializeResult(asset_key=quarantine_asset_key(contract.feed), metadata={
                 "rows_quarantined": sum(r["rows_quarantined"] for r in balance),
+                "rows_attribute_nulled": sum(r["rows_attribute_nulled"] for r in balance),
                 "failures_by_rule": dg.MetadataValue.json(validation.failures_by_rule),
             })
         yield dg.MaterializeResult(asset_key=feed_asset_key(contract.feed), metadata={
@@ -117,6 +118,7 @@ def build_feed_asset(contract: FeedContract) -> dg.AssetsDefinition:
             "rows_passed": sum(r["rows_passed"] for r in balance),
             "rows_quarantined": sum(r["rows_quarantined"] for r in balance),
             "rows_suppressed": sum(r["rows_suppressed"] for r in balance),
+            "rows_attribute_nulled": sum(r["rows_attribute_nulled"] for r in balance),
             "redeliveries_removed": sum(r["redeliveries_removed"] for r in balance),
             "failures_by_rule": dg.MetadataValue.json(validation.failures_by_rule),
             "file_problems": dg.MetadataValue.md("\n".join(f"- {f.describe()}" for f in files
