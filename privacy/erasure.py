@@ -306,9 +306,9 @@ def _erase_feed_rows(con, contract: FeedContract) -> list[tuple[str, str, int]]:
     if counts and feed not in DROPPED_FEEDS:
         blanked = [f'NULL AS "{c.name}"' for c in contract.columns if c.pii]
         # an attribute a rule nulled stays null in the fact: its quarantine row, which says so, goes with the person
-        blanked += [f"""CASE WHEN EXISTS (SELECT 1 FROM quarantine.{feed} f WHERE f.outcome = '{ATTRIBUTE_NULLED}'
-                            AND f._source_file = r._source_file AND f._row_number = r._row_number
-                            AND f.column_name = '{column}') THEN NULL ELSE r."{column}" END AS "{column}""""
+        blanked += [f"CASE WHEN EXISTS (SELECT 1 FROM quarantine.{feed} f WHERE f.outcome = '{ATTRIBUTE_NULLED}' "
+                    f"AND f._source_file = r._source_file AND f._row_number = r._row_number "
+                    f"AND f.column_name = '{column}') THEN NULL ELSE r.\"{column}\" END AS \"{column}\""
                     for column in _nulled_columns(con, contract)]
         con.execute(f"""INSERT INTO {anonymised_table(feed)} SELECT * EXCLUDE (request_id) REPLACE (
                 {''.join(b + ', ' for b in blanked)}NULL AS _extra_columns, 'erasure/' || e.request_id AS _source_file,
