@@ -25,11 +25,13 @@ DAY = date(2026, 3, 31)  # everything lands in one delivery; the event times car
 FEEDS = {
     "crm_contacts": [
         dict(contact_id="K1", loyalty_id="L1", first_name="Ann", last_name="Ames", email="ann@shop.org",
-             signup_date="2025-12-01", updated_at="2025-12-01 10:00:00"),
+             signup_date="2025-12-01", updated_at="2025-12-01 10:00:00", tier="bronze"),
+        dict(contact_id="K1", loyalty_id="L1", first_name="Ann", last_name="Ames", email="ann@shop.org",
+             signup_date="2025-12-01", updated_at="2026-02-15 10:00:00", tier="silver"),  # Ann moves up
         dict(contact_id="K2", loyalty_id="L2", first_name="Bob", last_name="Burr", email="bob@shop.org",
-             signup_date="2025-12-01", updated_at="2025-12-01 10:00:00"),
+             signup_date="2025-12-01", updated_at="2025-12-01 10:00:00", tier="bronze"),
         dict(contact_id="K3", loyalty_id="L3", first_name="Cat", last_name="Cole", email="cat@shop.org",
-             signup_date="2025-12-01", updated_at="2025-12-01 10:00:00"),
+             signup_date="2025-12-01", updated_at="2025-12-01 10:00:00", tier="gold"),
     ],
     "pos_transactions": [
         dict(receipt_id="R1", store_id="S1", loyalty_id="L1", transaction_at="2026-01-05 10:00:00", status="completed", amount="100.00"),
@@ -93,6 +95,8 @@ FEEDS = {
         # a CSAT of 7 is out of range: the case counts, its CSAT does not
         dict(case_id="S7", email="cat@shop.org", channel="chat", category="inquiry", agent_id="G2",
              opened_at="2026-02-08 10:00:00", resolved_at="2026-02-08 10:30:00", contacts="1", csat="7"),
+        dict(case_id="S8", email="dan@shop.org", channel="email", category="complaint", agent_id="G1",
+             opened_at="2026-03-02 10:00:00"),  # Dan complains again; the newest time the service feed shows
     ],
     "survey_responses": [
         dict(response_id=f"V{n}", email=f"{who}@shop.org", score=str(score), responded_at=f"2026-{month}-10 10:00:00")
@@ -119,6 +123,12 @@ def warehouse(tmp_path_factory):
     root = tmp_path_factory.mktemp("kpis")
     with pytest.MonkeyPatch.context() as patch:
         path = build_story_warehouse(root, FEEDS, DAY, patch)
+        # open_complaints runs after the CLV asset (tests/test_clv.py tests the fit): known predictions stand in
+        con = duckdb.connect(str(path))
+        con.execute("CREATE SCHEMA clv; CREATE TABLE clv.customer_clv AS SELECT customer_id, "
+                    "100.0 + row_number() OVER (ORDER BY customer_id) AS predicted_clv_12m FROM core.dim_customers")
+        con.close()
+        run_dbt("build", "--select", "open_complaints", "--quiet")
         # the RFM summary as of an earlier reference date, compiled now: dbt cannot open the file once a reader has
         run_dbt("compile", "--select", "int_customer_rfm__summary", "kpi_scorecard_changes",
                 "--vars", "{rfm_reference_date: '2026-02-28'}",
@@ -262,7 +272,7 @@ def test_service_kpis(warehouse):
         ("2026-02-01", 7, 4, 2, 3.5, 3, round((9 + 59.5 / 60 + 48) / 2, 6),
          round(9 + 59.5 / 60 + 0.9 * (48 - 9 - 59.5 / 60), 6), 6, 4, round(4 / 6, 6), 3, round(2 / 3, 6), 2, 1, 0.5,
          5, 2, 2, 0.0),
-        ("2026-03-01", 0, 0, None, None, 0, None, None, None, None, None, None, None, None, None, None, 1, 1, 0, 100.0),
+        ("2026-03-01", 1, 0, 1, 1.0, 1, None, None, 0, 0, None, 0, None, 0, 0, None, 1, 1, 0, 100.0),
     ]
 
 
@@ -273,7 +283,39 @@ def test_a_row_whose_only_fault_is_an_optional_attribute_passes_with_it_nulled(w
     assert rows(warehouse, "SELECT rule, column_name, offending_value, outcome FROM quarantine.service_cases") == [
         ("csat_1_to_5", "csat", "7", "attribute_nulled")]
     assert rows(warehouse, "SELECT rows_read, rows_passed, rows_quarantined, rows_attribute_nulled, balanced "
-                           "FROM audit.load_reconciliation WHERE feed = 'service_cases'") == [(7, 7, 0, 1, True)]
+                           "FROM audit.load_reconciliation WHERE feed = 'service_cases'") == [(8, 8, 0, 1, True)]
+
+
+def test_open_cases_with_age_sla_repeat_complainers_and_value_at_stake(warehouse):
+    """As of Mar 2 10:00 (S8 opened, the feed's newest time) two cases are open, both Dan's complaints (SLA 48 h):
+    S6 is 10 days = 240 h old, 192 h past its SLA; S8 is new. Dan has 2 cases in 90 days: a repeat complainer.
+    His revenue to date is 70 + 45 (O2 was returned)."""
+    (dan,), = rows(warehouse, "SELECT customer_id FROM identity.customer_crosswalk WHERE source_record_id = 'S6'")
+    (clv,), = rows(warehouse, f"SELECT predicted_clv_12m FROM clv.customer_clv WHERE customer_id = '{dan}'")
+    assert rows(warehouse, """
+        SELECT case_id, customer_id, category, as_of::VARCHAR, age_hours, sla_hours, sla_due_at::VARCHAR,
+               is_sla_breached, hours_past_sla, customer_cases_in_90_days, is_repeat_complainer,
+               revenue_to_date::DOUBLE, predicted_clv_12m
+        FROM service.open_complaints ORDER BY case_id""") == [
+        ("S6", dan, "complaint", "2026-03-02 10:00:00", 240.0, 48, "2026-02-22 10:00:00", True, 192.0, 2, True,
+         115.0, clv),
+        ("S8", dan, "complaint", "2026-03-02 10:00:00", 0.0, 48, "2026-03-04 10:00:00", False, 0.0, 2, True,
+         115.0, clv),
+    ]
+
+
+def test_tier_movements_and_revenue_per_tier(warehouse):
+    """Dec 2025: Ann and Bob start bronze, Cat gold. Ann moves to silver on Feb 15. Revenue per month of each
+    group: Jan Ann 120 + Bob 30 (bronze), Feb Ann 50 (moved), Mar Bob 10 (bronze) and Cat 80 (gold)."""
+    assert rows(warehouse, "SELECT month::VARCHAR, previous_tier, tier, is_move, customers, revenue::DOUBLE "
+                           "FROM loyalty.tier_movements ORDER BY ALL NULLS FIRST") == [
+        ("2025-12-01", None, "bronze", False, 2, 0.0), ("2025-12-01", None, "gold", False, 1, 0.0),
+        ("2026-01-01", "bronze", "bronze", False, 2, 150.0), ("2026-01-01", "gold", "gold", False, 1, 0.0),
+        ("2026-02-01", "bronze", "bronze", False, 1, 0.0), ("2026-02-01", "bronze", "silver", True, 1, 50.0),
+        ("2026-02-01", "gold", "gold", False, 1, 0.0),
+        ("2026-03-01", "bronze", "bronze", False, 1, 10.0), ("2026-03-01", "gold", "gold", False, 1, 80.0),
+        ("2026-03-01", "silver", "silver", False, 1, 0.0),
+    ]
 
 
 def test_sales_kpis(warehouse):

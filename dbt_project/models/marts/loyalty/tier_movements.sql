@@ -1,0 +1,72 @@
+{#- Loyalty tiers month by month: each customer's tier at the month's end (the latest CRM contact version by then,
+    across the customer's contacts), against their tier a month before, with the revenue of those customers in
+    the month. Grain: month x previous_tier x tier. -#}
+
+with contacts as (
+    select * from {{ ref('stg_crm_contacts') }} where tier is not null
+),
+
+crosswalk as (
+    select * from {{ source('identity', 'customer_crosswalk') }} where source = 'crm_contacts'
+),
+
+statements as (
+    select crosswalk.customer_id, contacts.tier, contacts.updated_at
+    from contacts
+    inner join crosswalk on crosswalk.source_record_id = contacts.contact_id
+),
+
+purchases as (
+    select customer_id, date_trunc('month', order_date)::date as month, sum(net_revenue) as revenue
+    from {{ ref('fct_orders') }}
+    where is_purchase and customer_id is not null
+    group by all
+),
+
+months as (
+    select unnest(generate_series(
+        (select date_trunc('month', min(updated_at)) from statements),
+        greatest((select date_trunc('month', max(updated_at)) from statements),
+                 (select max(month) from purchases)),
+        interval 1 month))::date as month
+),
+
+tier_at_month_end as (
+    select months.month, statements.customer_id, statements.tier
+    from months
+    inner join statements on statements.updated_at < months.month + interval 1 month
+    -- the latest statement by the month's end; a tie at the same instant goes to the higher tier
+    qualify row_number() over (
+        partition by months.month, statements.customer_id
+        order by statements.updated_at desc,
+                 list_position(['bronze', 'silver', 'gold', 'platinum'], statements.tier) desc nulls last
+    ) = 1
+),
+
+moves as (
+    select
+        current_tier.month,
+        previous.tier as previous_tier,
+        current_tier.tier,
+        current_tier.customer_id,
+        coalesce(purchases.revenue, 0) as revenue
+    from tier_at_month_end as current_tier
+    left join tier_at_month_end as previous
+        on previous.customer_id = current_tier.customer_id and previous.month = current_tier.month - interval 1 month
+    left join purchases
+        on purchases.customer_id = current_tier.customer_id and purchases.month = current_tier.month
+),
+
+final as (
+    select
+        month,
+        previous_tier,
+        tier,
+        coalesce(previous_tier <> tier, false) as is_move,
+        count(*) as customers,
+        sum(revenue) as revenue
+    from moves
+    group by all
+)
+
+select * from final order by month, previous_tier nulls first, tier
