@@ -23,7 +23,8 @@ from operations.dead_runs import fail_dead_runs
 from warehouse_compare import differences
 
 FIRST, LAST = "2026-03-01", "2026-03-10"
-COMPARED_SCHEMAS = ("raw", "quarantine", "staging", "intermediate", "core", "rfm", "kpi", "clv", "identity")
+COMPARED_SCHEMAS = ("raw", "quarantine", "staging", "intermediate", "core", "rfm", "kpi", "clv", "service", "loyalty",
+                    "identity")
 POOL_LIMITS = "concurrency:\n  pools:\n    default_limit: 1\n"
 
 
