@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.defs.activation import audience_exports
 from orchestration.defs.automation import automation_sensor, ingest_job, landing_files_sensor, transform_job
 from orchestration.defs.clv import customer_clv
 from orchestration.defs.dbt import dbt_after_clv, dbt_marts, dbt_staging
@@ -19,7 +20,8 @@ from orchestration.defs.serving import build_serving_assets
 def build_definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=[*build_ingestion_assets(), build_quality_report_asset(), dbt_staging, customer_crosswalk, dbt_marts,
-                customer_clv, dbt_after_clv, *build_serving_assets(), build_database_compacted, last_good_build],
+                customer_clv, dbt_after_clv, *build_serving_assets(), audience_exports, build_database_compacted,
+                last_good_build],
         jobs=[ingest_job, transform_job, erasure_job],
         sensors=[automation_sensor, landing_files_sensor, transform_after_erasure, dead_run_sensor, run_failure_alert],
         resources=build_resources(),

@@ -34,6 +34,8 @@ def scorecard_lines(bi_database: Path) -> list[str]:
                                "WHERE \"group\" = 'all'").fetchone()
         feeds = con.execute("SELECT feed, rows_read, rows_quarantined, redeliveries_removed FROM meta.feeds "
                             "ORDER BY feed").fetchall()
+        audiences = con.execute("SELECT audience, channel, selected, members, treated, holdout "
+                                "FROM activation.audience_summary ORDER BY priority").fetchall()
     finally:
         con.close()
     header = f"  {'':<26}" + "".join(f"{str(m[0])[:7]:>14}" for m in months)
@@ -46,6 +48,9 @@ def scorecard_lines(bi_database: Path) -> list[str]:
         *[f"  {s:<24} {n:>8,} {float(r or 0):>14,.2f} {_fmt(c, '{:,.2f}'):>10}" for s, n, r, c in segments],
         f"CLV backtest: {backtest[0]:,.0f} purchases predicted vs {backtest[1]:,.0f} actual over the "
         f"{backtest[2]}-day holdout" if backtest else "CLV backtest: not run",
+        "Audiences (activation.audience_summary): selected / members / to contact / held out; "
+        "exports in data/exports/<audience>/",
+        *[f"  {a:<28} {ch:<6} {s:>8,} {m:>8,} {t:>8,} {h:>8,}" for a, ch, s, m, t, h in audiences],
         "Rows per feed: read / quarantined / re-deliveries removed",
         *[f"  {feed:<24} {read:>10,} {q:>8,} {r:>8,}" for feed, read, q, r in feeds],
     ]

@@ -11,6 +11,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from ingestion.settings import get_settings
+from activation.exports import exports_dir, forget_exports
 from operations.last_good import forget_last_good
 from orchestration.defs.automation import run_policy, transform_job
 from orchestration.defs.conditions import AFTER_UPSTREAM
@@ -61,6 +62,7 @@ def forget_people(context: dg.OpExecutionContext, config: ForgetConfig, duckdb: 
         # of changed rows in its free blocks
         WorkingCopies.beside(settings.restricted_database).remove()
         forget_last_good(settings.warehouse_path)  # it holds them; the transform that follows takes a new one
+        forget_exports(exports_dir(settings.data_dir))  # so do the audiences' files; the next publish rewrites them
     for result in results:
         context.log.info(f"{result.request_id}: {result.status} - {result.message}")
     context.add_output_metadata({

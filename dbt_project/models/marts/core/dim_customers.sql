@@ -80,6 +80,35 @@ activity as (
     group by customer_id
 ),
 
+responses as (
+    -- responses per channel in the 180 days up to the newest touchpoint: email opens and clicks, web visits
+    -- (a day with web events) and web orders, store purchases
+    select
+        customer_id,
+        case when touchpoint_type in ('email_opened', 'email_clicked') then 'email'
+             when feed = 'web_events' or touchpoint_type = 'order_completed' then 'web'
+             when touchpoint_type = 'purchase_completed' then 'store' end as response_channel,
+        count(distinct case when feed = 'web_events' then occurred_date::varchar else touchpoint_key end)
+            as responses,
+        max(occurred_at) as last_response_at
+    from {{ ref('fct_touchpoints') }}
+    where customer_id is not null
+      and occurred_date > (select max(occurred_date) from {{ ref('fct_touchpoints') }}) - interval 180 day
+    group by all
+    having response_channel is not null
+),
+
+preferred as (
+    -- most responses; a tie goes to the channel responded to last, then email before web before store
+    select customer_id, response_channel as preferred_channel
+    from responses
+    qualify row_number() over (
+        partition by customer_id
+        order by responses desc, last_response_at desc,
+                 list_position(['email', 'web', 'store'], response_channel)
+    ) = 1
+),
+
 purchases as (
     select
         customer_id,
@@ -112,6 +141,11 @@ final as (
         consent.sms_opt_in,
         consent.sms_consent_source,
         consent.sms_consent_at,
+        preferred.preferred_channel,
+        list_value(
+            case when consent.email_opt_in and golden.email is not null then 'email' end,
+            case when consent.sms_opt_in and golden.phone is not null then 'sms' end
+        ).list_filter(channel -> channel is not null) as reachable_channels,
         signups.signup_date,
         golden.first_name_source,
         golden.last_name_source,
@@ -144,6 +178,7 @@ final as (
     left join signups using (customer_id)
     left join activity using (customer_id)
     left join purchases using (customer_id)
+    left join preferred using (customer_id)
 )
 
 select * from final

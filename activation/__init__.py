@@ -1,0 +1,1 @@
+"""Activation: the audiences' member lists exported for marketing tools."""
