@@ -7,12 +7,14 @@ import dagster as dg
 from activation.exports import exports_dir, write_exports
 from ingestion.settings import get_settings
 from orchestration.defs.conditions import AFTER_UPSTREAM
+from orchestration.defs.resources import DUCKDB_POOL
 from orchestration.defs.serving import RESTRICTED_DATABASE
 
 AUDIENCE_EXPORTS = dg.AssetKey(["activation", "audience_exports"])
 
 
-@dg.asset(key=AUDIENCE_EXPORTS, deps=[RESTRICTED_DATABASE], group_name="activation", kinds={"csv"},
+# in the duckdb pool: an erasure removes the exports holding that slot, so no export can be written in between
+@dg.asset(key=AUDIENCE_EXPORTS, deps=[RESTRICTED_DATABASE], group_name="activation", kinds={"csv"}, pool=DUCKDB_POOL,
           automation_condition=AFTER_UPSTREAM,
           description="data/exports/<audience>/<date>.csv: each audience's treated members (activation."
                       "audience_members without the holdout) with their email or phone, name, customer id and "
