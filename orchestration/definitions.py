@@ -10,6 +10,7 @@ from orchestration.defs.clv import customer_clv
 from orchestration.defs.dbt import dbt_after_clv, dbt_marts, dbt_staging
 from orchestration.defs.identity import customer_crosswalk
 from orchestration.defs.ingestion import build_ingestion_assets
+from orchestration.defs.lead_scoring import lead_scores
 from orchestration.defs.operations import dead_run_sensor, last_good_build, run_failure_alert
 from orchestration.defs.quality import build_quality_report_asset
 from orchestration.defs.privacy import build_database_compacted, erasure_job, transform_after_erasure
@@ -20,7 +21,7 @@ from orchestration.defs.serving import build_serving_assets
 def build_definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=[*build_ingestion_assets(), build_quality_report_asset(), dbt_staging, customer_crosswalk, dbt_marts,
-                customer_clv, dbt_after_clv, *build_serving_assets(), audience_exports, build_database_compacted,
+                customer_clv, dbt_after_clv, lead_scores, *build_serving_assets(), audience_exports, build_database_compacted,
                 last_good_build],
         jobs=[ingest_job, transform_job, erasure_job],
         sensors=[automation_sensor, landing_files_sensor, transform_after_erasure, dead_run_sensor, run_failure_alert],

@@ -318,6 +318,20 @@ def test_tier_movements_and_revenue_per_tier(warehouse):
     ]
 
 
+def test_lead_features_as_known_when_each_lead_was_created(warehouse):
+    """The leads are people with no other records: no history before them. Ages count to Mar 20 12:00, the
+    newest touchpoint (Bob's web order)."""
+    assert rows(warehouse, """SELECT lead_id, is_closed, is_converted, lead_source, has_campaign, sales_calls,
+                                     email_responses_before, web_visit_days_before, is_existing_customer, lead_age_days
+                              FROM intermediate.int_lead__features ORDER BY lead_id""") == [
+        ("D1", True, True, "unknown", False, 3, 0, 0, False, 69),
+        ("D2", False, False, "unknown", False, 1, 0, 0, False, 59),
+        ("D3", True, False, "unknown", False, 2, 0, 0, False, 43),
+        ("D4", True, True, "unknown", False, 4, 0, 0, False, 38),
+        ("D5", False, False, "unknown", False, 0, 0, 0, False, 19),
+    ]
+
+
 def test_sales_kpis(warehouse):
     assert rows(warehouse, """
         SELECT month::VARCHAR, prospects, leads_created, sales_calls, leads_converted, leads_created_then_won,

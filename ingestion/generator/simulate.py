@@ -14,6 +14,16 @@ from ingestion.generator.people import JUNK_EMAILS, JUNK_PHONE, Noise, Person
 STORES = [f"S{n:03d}" for n in range(1, 13)]
 AGENTS = [f"AG{n:02d}" for n in range(1, 13)]
 SALES_REPS = [f"REP{n:02d}" for n in range(1, 9)]
+# A closed lead is won with probability sigmoid(logit), the logit summing these over what is known at its
+# creation; written to truth/lead_conversion.json for the lead score to be measured against.
+LEAD_CONVERSION = {
+    "intercept": -3.0,
+    "per_sales_call": 0.35,
+    "source": {"referral": 0.9, "campaign": 0.4, "event": 0.0, "web_form": -0.2},
+    "opened_email_before": 1.1,
+    "logged_in_visit_before": 0.8,
+    "existing_customer": 1.0,
+}
 ATTRIBUTION_DAYS = 7
 
 
@@ -71,11 +81,11 @@ class PersonSimulator:
     def run(self, p: Person) -> None:
         self.contact(p)
         purchase_days = self.purchases(p)
-        self.email_campaigns(p)
-        self.web_sessions(p, purchase_days)
+        opens = self.email_campaigns(p)
+        logins = self.web_sessions(p, purchase_days)
         self.service_cases(p)
         self.surveys(p, purchase_days)
-        self.lead(p, purchase_days)
+        self.lead(p, purchase_days, opens, logins)
 
     # -- CRM ---------------------------------------------------------------------------------------
     def contact(self, p: Person) -> None:
@@ -160,9 +170,11 @@ class PersonSimulator:
         return "web"
 
     # -- marketing ---------------------------------------------------------------------------------
-    def email_campaigns(self, p: Person) -> None:
+    def email_campaigns(self, p: Person) -> list[float]:
+        """The person's campaign emails; returns the days they opened one."""
+        opens: list[float] = []
         if not p.email_opt_in or not (p.loyalty_id or p.account_id):
-            return
+            return opens
         email = p.emails[0]
         for c in self.campaigns:
             if c.channel != "email" or c.start_day < p.registered_day:
@@ -175,6 +187,7 @@ class PersonSimulator:
                 if self.rng.random() < 0.3:
                     opened = self.rng.uniform(0.05, 3)
                     events.append(("opened", opened))
+                    opens.append(c.start_day + opened)
                     if self.rng.random() < 0.25:
                         clicked = opened + self.rng.uniform(0, 0.05)
                         events.append(("clicked", clicked))
@@ -190,6 +203,7 @@ class PersonSimulator:
                 row = {"event_id": event_id, "campaign_id": c.campaign_id, "email": self.noise.email(email),
                        "event_type": kind, "event_at": self.iso(day)}
                 self.sink.add("email_events", int(day), row, p.person_id, event_id)
+        return opens
 
     def campaign_purchase(self, p: Person, c: Campaign, day: float) -> None:
         if day < self.day_count and p.account_id is not None:
@@ -197,10 +211,12 @@ class PersonSimulator:
             self.web_order(p, day, amount, max(1, int(amount // 18)), c)
 
     # -- web ---------------------------------------------------------------------------------------
-    def web_sessions(self, p: Person, purchase_days: list[tuple[float, str]]) -> None:
+    def web_sessions(self, p: Person, purchase_days: list[tuple[float, str]]) -> list[float]:
+        """The person's web sessions; returns the days of those they were logged in to (the ones a CRM sees)."""
+        logins: list[float] = []
         browsing = self.rng.random() < 0.6
         if not browsing:
-            return
+            return logins
         first = max(p.registered_day, 0)
         count = min(int(self.rng.expovariate(1 / 3)) + len(purchase_days), 40)
         paid = [c for c in self.campaigns if c.channel != "email"]
@@ -208,9 +224,13 @@ class PersonSimulator:
             day = self.rng.uniform(first, self.day_count - 0.01)
             active = [c for c in paid if c.start_day <= day <= c.end_day]
             utm = active[0].campaign_id if active and self.rng.random() < 0.3 else None
-            self.session(p, day, logged_in=p.account_id is not None and self.rng.random() < 0.5, utm=utm)
+            logged_in = p.account_id is not None and self.rng.random() < 0.5
+            self.session(p, day, logged_in=logged_in, utm=utm)
+            if logged_in:
+                logins.append(day)
         if p.account_id and p.registered_day >= 0:
             self.web_event(p, p.registered_day + 0.05, "sign_up", "/account/new", None, True)
+        return logins
 
     def session(self, p: Person, day: float, logged_in: bool, utm: str | None, purchase: bool = False) -> None:
         pages = ["/", "/new-in", "/women", "/men", "/home", "/sale", "/product/{}".format(self.rng.randint(1, 500))]
@@ -290,23 +310,39 @@ class PersonSimulator:
             self.sink.add("survey_responses", int(answered), row, p.person_id, response_id)
 
     # -- sales -------------------------------------------------------------------------------------
-    def lead(self, p: Person, purchase_days: list[tuple[float, str]]) -> None:
+    def lead(self, p: Person, purchase_days: list[tuple[float, str]], opens: list[float],
+             logins: list[float]) -> None:
+        """A sales lead for some people. Whether a closed lead was won follows LEAD_CONVERSION (the truth a lead
+        score is measured against) over what the CRM can see when the lead is created: sales calls, the source,
+        email opens and logged-in web visits before it, and whether the person had already bought."""
         if self.rng.random() >= 0.06:
             return
         n = self.noise
         created = self.rng.uniform(0, self.day_count - 1)
-        later = [d for d, _ in purchase_days if d > created]
-        if later:
-            stage, converted = "won", self.iso(later[0])
-        else:
-            stage, converted = self.rng.choices(["new", "contacted", "qualified", "lost"], weights=[3, 3, 2, 4])[0], None
         campaign = self.rng.choice(self.campaigns) if self.campaigns and self.rng.random() < 0.4 else None
+        source = "campaign" if campaign else self.rng.choice(["web_form", "event", "referral"])
+        calls = self.rng.randint(0, 6)
+        truth = LEAD_CONVERSION
+        logit = (truth["intercept"] + truth["per_sales_call"] * calls + truth["source"].get(source, 0.0)
+                 + truth["opened_email_before"] * any(d < created for d in opens)
+                 + truth["logged_in_visit_before"] * any(d < created for d in logins)
+                 + truth["existing_customer"] * any(d < created for d, _ in purchase_days))
+        # the older a lead, the likelier it is closed; a closed one is won with the probability above
+        closed = self.rng.random() < min(0.9, (self.day_count - created) / 60)
+        won = self.rng.random() < 1 / (1 + math.exp(-logit))
+        later = [d for d, _ in purchase_days if d > created]
+        close_day = later[0] if later else created + self.rng.uniform(2, 40)
+        if closed and won and close_day < self.day_count:
+            stage, converted = "won", self.iso(close_day)
+        elif closed:
+            stage, converted = "lost", None
+        else:
+            stage, converted = self.rng.choice(["new", "contacted", "qualified"]), None
         lead_id = f"LD{p.person_id[1:]}"
         row = {"lead_id": lead_id, "first_name": n.first_name(p.first_name), "last_name": n.last_name(p.last_name),
                "email": n.email(p.emails[0]) if self.rng.random() < 0.85 else None,
                "phone": n.phone(p.phone) if self.rng.random() < 0.6 else None,
-               "lead_source": "campaign" if campaign else self.rng.choice(["web_form", "event", "referral"]),
-               "campaign_id": campaign.campaign_id if campaign else None, "stage": stage,
-               "owner_id": self.rng.choice(SALES_REPS), "sales_calls": self.rng.randint(0, 6),
+               "lead_source": source, "campaign_id": campaign.campaign_id if campaign else None, "stage": stage,
+               "owner_id": self.rng.choice(SALES_REPS), "sales_calls": calls,
                "created_at": self.iso(created), "converted_at": converted}
         self.sink.add("sales_leads", int(created), row, p.person_id, lead_id)

@@ -6,6 +6,7 @@ feed and day before the next chunk starts, so a million customers never sit in m
 
 from __future__ import annotations
 
+import json
 import random
 from collections import defaultdict
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ import pandas as pd
 
 from ingestion.contracts import load_contracts
 from ingestion.generator.people import Household, Noise, new_person
-from ingestion.generator.simulate import Campaign, PersonSimulator, plan_campaigns
+from ingestion.generator.simulate import LEAD_CONVERSION, Campaign, PersonSimulator, plan_campaigns
 
 DEFAULT_END_DATE = date(2026, 6, 30)
 
@@ -118,6 +119,7 @@ def generate(config: GeneratorConfig, landing: Path, truth: Path) -> dict[str, i
     counts: dict[str, int] = defaultdict(int)
     counts["campaigns"] = len(campaigns)
     truth.mkdir(parents=True, exist_ok=True)
+    (truth / "lead_conversion.json").write_text(json.dumps(LEAD_CONVERSION, indent=2) + "\n")
     for chunk, first in enumerate(range(0, config.customers, config.chunk_size)):
         chunk_rng = random.Random(f"{config.seed}-{chunk}")
         sink = ChunkSink(chunk_rng, config.noise, config.days)

@@ -12,6 +12,7 @@ from ingestion.settings import get_settings
 from orchestration.defs.clv import CUSTOMER_CLV
 from orchestration.defs.conditions import AFTER_UPSTREAM
 from orchestration.defs.dbt_project import dbt_project
+from orchestration.defs.lead_scoring import LEAD_SCORES
 from orchestration.defs.resources import DUCKDB_POOL
 from serving.postgres import postgres_row_counts, publish_postgres
 from serving.publish import PUBLISHED_SCHEMAS, count_mismatches, publish_build
@@ -37,7 +38,7 @@ def _failed(check: str, asset: dg.AssetKey, error: Exception) -> dg.AssetCheckRe
 
 
 def build_serving_assets() -> list[dg.AssetsDefinition]:
-    upstream = [*published_models(), CUSTOMER_CLV]
+    upstream = [*published_models(), CUSTOMER_CLV, LEAD_SCORES]
 
     @dg.multi_asset(
         name="publish_serving_databases", group_name=SERVING_GROUP, pool=DUCKDB_POOL,
