@@ -195,3 +195,15 @@ def floor(landing: Path) -> dict:
                                "hive_partitioning = false)"}[contract.format]
             rows += duckdb.sql(f"SELECT count(*) FROM {reader.format(paths)}").fetchone()[0]
     return {"rows": rows, "seconds": round(read.seconds, 2)}
+
+
+def lead_scores(warehouse: Path) -> list[dict]:
+    """The pipeline's own lead-score backtest on the generated leads (whose conversion follows a known logit)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        cursor = con.execute("SELECT model, auc, top_decile_predicted_rate, top_decile_actual_rate, "
+                             "test_converted_rate, train_leads, test_leads, is_chosen FROM sales.lead_score_backtest")
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+    finally:
+        con.close()

@@ -25,6 +25,12 @@ def targets(results: dict) -> list[list]:
     if "publish" in main:
         share = main["publish"]["one_day_seconds"] / main["incremental"]["total_seconds"]
         rows.append(["publish / daily run", "< 10%", f"{share:.1%}", share < 0.10])
+    leads = {row["model"]: row for row in results.get("lead_scores", [])}
+    chosen = next((row for row in leads.values() if row["is_chosen"]), None)
+    baseline = next((row for name, row in leads.items() if name.startswith("baseline")), None)
+    if chosen and baseline:
+        rows.append(["lead score AUC vs one-feature baseline", "baseline + 0.1",
+                     f"{chosen['auc']:.3f} vs {baseline['auc']:.3f}", chosen["auc"] >= baseline["auc"] + 0.1])
     floor = results["floor"]["pipeline_over_floor"]
     rows.append(["pipeline / DuckDB floor", "<= 10", floor, floor <= 10])
     growth = sorted(results["growth"], key=lambda g: g["scale"])
@@ -101,6 +107,14 @@ def markdown(results: dict) -> str:
                     [[name, f["records"], f["project_f1"], f["project_precision"], f["project_seconds"],
                       f["recordlinkage_f1"], f["recordlinkage_precision"], f["recordlinkage_seconds"], f["speedup"]]
                      for name, f in results["identity"].items()])
+    if results.get("lead_scores"):
+        lines += ["", "## Lead scores (`sales.lead_score_backtest`: newest 30% of closed leads held out)", ""]
+        lines += _table(["model", "AUC", "top decile predicted", "top decile actual", "test converted", "train leads",
+                         "test leads", "chosen"],
+                        [[row["model"], round(row["auc"], 4), f"{row['top_decile_predicted_rate']:.1%}",
+                          f"{row['top_decile_actual_rate']:.1%}", f"{row['test_converted_rate']:.1%}",
+                          row["train_leads"], row["test_leads"], "yes" if row["is_chosen"] else ""]
+                         for row in results["lead_scores"]])
     if len(results["growth"]) > 1:
         growth = sorted(results["growth"], key=lambda g: g["scale"])
         # a stage added since a scale was measured is blank in that scale's column
