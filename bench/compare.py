@@ -207,3 +207,39 @@ def lead_scores(warehouse: Path) -> list[dict]:
         return [dict(zip(names, row)) for row in cursor.fetchall()]
     finally:
         con.close()
+
+
+def affinity(warehouse: Path, runs: int = 3) -> dict:
+    """analytics.product_affinity (as dbt compiled it, CREATE TABLE AS in the warehouse) against mlxtend's
+    apriori + association_rules on the same category baskets, at the model's minimum support: time side by side,
+    and the same support, confidence and lift for every pair of categories."""
+    from mlxtend.frequent_patterns import apriori, association_rules
+
+    sql = compiled_models_sql({"product_affinity": "marts/analytics/product_affinity.sql"},
+                              warehouse.parent / "dbt_compiled")["product_affinity"]
+    con = duckdb.connect(str(warehouse), read_only=True)
+    model_seconds, _ = best_of(runs, lambda: con.execute(f"CREATE OR REPLACE TEMP TABLE bench_affinity AS {sql}"))
+    ours = con.execute("SELECT antecedent, consequent, support, confidence, lift FROM bench_affinity "
+                       "WHERE level = 'category'").df()
+    baskets = con.execute("SELECT DISTINCT order_key, category FROM core.fct_order_lines WHERE is_purchase").df()
+    minimum = con.execute("SELECT min(support) FROM bench_affinity WHERE level = 'category'").fetchone()[0] or 0.001
+    con.close()
+
+    def mined() -> pd.DataFrame:
+        onehot = pd.crosstab(baskets["order_key"], baskets["category"]).astype(bool)
+        itemsets = apriori(onehot, min_support=minimum, use_colnames=True, max_len=2)
+        return association_rules(itemsets, metric="lift", min_threshold=0.0)
+
+    mlxtend_seconds, rules = best_of(runs, mined)
+    pairs = rules[(rules["antecedents"].map(len) == 1) & (rules["consequents"].map(len) == 1)]
+    theirs = pd.DataFrame({"antecedent": pairs["antecedents"].map(lambda s: next(iter(s))),
+                           "consequent": pairs["consequents"].map(lambda s: next(iter(s))),
+                           "support": pairs["support"], "confidence": pairs["confidence"], "lift": pairs["lift"]})
+    joined = ours.merge(theirs, on=["antecedent", "consequent"], suffixes=("_ours", "_mlxtend"))
+    agree = len(joined) == len(ours) == len(theirs) and all(
+        np.allclose(joined[f"{m}_ours"].astype(float), joined[f"{m}_mlxtend"]) for m in ("support", "confidence", "lift"))
+    return {"baskets": int(baskets["order_key"].nunique()), "category_pairs": len(ours), "runs": runs,
+            "model_seconds": round(model_seconds, 3), "mlxtend_seconds": round(mlxtend_seconds, 3),
+            "speedup_vs_mlxtend": round(mlxtend_seconds / model_seconds, 1), "outputs_agree": bool(agree),
+            "top": ours[ours["antecedent"] < ours["consequent"]].nlargest(3, "lift")[
+                ["antecedent", "consequent", "lift"]].round(3).values.tolist()}

@@ -107,6 +107,17 @@ def markdown(results: dict) -> str:
                     [[name, f["records"], f["project_f1"], f["project_precision"], f["project_seconds"],
                       f["recordlinkage_f1"], f["recordlinkage_precision"], f["recordlinkage_seconds"], f["speedup"]]
                      for name, f in results["identity"].items()])
+    if "affinity" in results:
+        aff = results["affinity"]
+        lines += ["", f"## Cross-sell: product_affinity vs mlxtend apriori ({aff['baskets']:,} baskets, category level)", ""]
+        lines += _table(["tool", "seconds", "pairs"],
+                        [["analytics.product_affinity (CREATE TABLE AS in the warehouse)", aff["model_seconds"],
+                          aff["category_pairs"]],
+                         ["mlxtend apriori + association_rules (from the baskets, one-hot)", aff["mlxtend_seconds"],
+                          None]])
+        lines += ["", f"Fastest of {aff['runs']} runs each; support, confidence and lift agree for every pair: "
+                      f"{aff['outputs_agree']}. Top pairs by lift: "
+                      + ", ".join(f"{a} + {c} ({lift})" for a, c, lift in aff["top"]) + "."]
     if results.get("lead_scores"):
         lines += ["", "## Lead scores (`sales.lead_score_backtest`: newest 30% of closed leads held out)", ""]
         lines += _table(["model", "AUC", "top decile predicted", "top decile actual", "test converted", "train leads",

@@ -34,6 +34,9 @@ def scorecard_lines(bi_database: Path) -> list[str]:
                                "WHERE \"group\" = 'all'").fetchone()
         feeds = con.execute("SELECT feed, rows_read, rows_quarantined, redeliveries_removed FROM meta.feeds "
                             "ORDER BY feed").fetchall()
+        affinities = con.execute("SELECT antecedent, consequent, lift, support FROM analytics.product_affinity "
+                                 "WHERE level = 'category' AND antecedent < consequent "
+                                 "ORDER BY lift DESC LIMIT 5").fetchall()
         audiences = con.execute("SELECT audience, channel, selected, members, treated, holdout "
                                 "FROM activation.audience_summary ORDER BY priority").fetchall()
     finally:
@@ -51,6 +54,8 @@ def scorecard_lines(bi_database: Path) -> list[str]:
         "Audiences (activation.audience_summary): selected / members / to contact / held out; "
         "exports in data/exports/<audience>/",
         *[f"  {a:<28} {ch:<6} {s:>8,} {m:>8,} {t:>8,} {h:>8,}" for a, ch, s, m, t, h in audiences],
+        "Top category affinities (analytics.product_affinity): lift / share of baskets",
+        *[f"  {a} + {c:<28} {lift:>6.2f} {support:>8.2%}" for a, c, lift, support in affinities],
         "Rows per feed: read / quarantined / re-deliveries removed",
         *[f"  {feed:<24} {read:>10,} {q:>8,} {r:>8,}" for feed, read, q, r in feeds],
     ]

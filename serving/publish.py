@@ -29,7 +29,7 @@ from serving.working_copy import REWRITE_SHARE, WorkingCopies, basis, changed_ke
 
 # Schemas a BI tool may read (every later BI schema joins this list); staging, raw, quarantine, identity and
 # audit stay in the build database.
-PUBLISHED_SCHEMAS = ("core", "rfm", "kpi", "clv", "service", "loyalty", "activation", "sales", "reference")
+PUBLISHED_SCHEMAS = ("core", "rfm", "kpi", "clv", "service", "loyalty", "activation", "sales", "analytics", "reference")
 BI_MODE, RESTRICTED_MODE = 0o644, 0o600
 
 

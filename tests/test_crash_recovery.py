@@ -24,7 +24,7 @@ from warehouse_compare import differences
 
 FIRST, LAST = "2026-03-01", "2026-03-10"
 COMPARED_SCHEMAS = ("raw", "quarantine", "staging", "intermediate", "core", "rfm", "kpi", "clv", "service", "loyalty",
-                    "activation", "sales", "identity")
+                    "activation", "sales", "analytics", "identity")
 POOL_LIMITS = "concurrency:\n  pools:\n    default_limit: 1\n"
 
 

@@ -19,7 +19,7 @@ from warehouse_compare import differences
 END = date(2026, 4, 8)
 DAYS = 8
 # the marts, and the staging and intermediate tables the incremental models build on
-COMPARED_SCHEMAS = ("staging", "intermediate", "core", "rfm", "kpi", "clv", "service", "loyalty", "activation", "sales")
+COMPARED_SCHEMAS = ("staging", "intermediate", "core", "rfm", "kpi", "clv", "service", "loyalty", "activation", "sales", "analytics")
 
 
 def day(n: int) -> str:

@@ -52,7 +52,7 @@ def test_files_have_their_modes_and_meta_says_what_and_from_where(pipeline):
         con.close()
     assert kind == "bi" and version.startswith("1.0.0+")
     assert pipeline.instance.get_run_by_id(run_id) is not None  # the Dagster run that published it
-    assert schemas == {"core", "rfm", "kpi", "clv", "service", "loyalty", "activation", "sales", "reference"}
+    assert schemas == {"core", "rfm", "kpi", "clv", "service", "loyalty", "activation", "sales", "analytics", "reference"}
     assert ("core", "dim_customers") in tables and ("identity", "customer_crosswalk") not in tables
     assert max(feeds.values()).isoformat() == LAST_DAY
     assert kinds == {"BASE TABLE"}  # tables, not views bound to the build database's catalog

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
+from ingestion.generator.baskets import Baskets
 from ingestion.generator.people import JUNK_EMAILS, JUNK_PHONE, Noise, Person
 
 STORES = [f"S{n:03d}" for n in range(1, 13)]
@@ -61,7 +62,8 @@ class PersonSimulator:
     """Turns one true person into the rows each source system would deliver."""
 
     def __init__(self, start: date, day_count: int, campaigns: list[Campaign], rng: random.Random,
-                 noise: Noise, sink: Sink):
+                 noise: Noise, sink: Sink, baskets: Baskets):
+        self.baskets = baskets  # with a random stream of its own: the other feeds stay as they were
         self.start = start
         self.day_count = day_count
         self.campaigns = campaigns
@@ -148,7 +150,12 @@ class PersonSimulator:
             "payment_method": self.rng.choice(["card", "card", "cash", "contactless"]),
         }
         self.sink.add("pos_transactions", int(day), row, p.person_id, receipt_id)
+        self.order_lines(receipt_id, "store", day, amount, items)
         return "store"
+
+    def order_lines(self, order_id: str, channel: str, day: float, amount: float, items: int) -> None:
+        for line in self.baskets.lines(order_id, channel, self.iso(day), amount, items):
+            self.sink.add("order_lines", int(day), line, None, f"{channel}:{order_id}#{line['line_number']}")
 
     def web_order(self, p: Person, day: float, amount: float, items: int, campaign: Campaign | None) -> str:
         n = self.noise
@@ -166,6 +173,7 @@ class PersonSimulator:
             "currency": "GBP", "campaign_code": code,
         }
         self.sink.add("ecommerce_orders", int(day), row, p.person_id, order_id)
+        self.order_lines(order_id, "web", day, amount, items)
         self.session(p, day, logged_in=True, utm=campaign.campaign_id if campaign else None, purchase=True)
         return "web"
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from ingestion.contracts import load_contracts
+from ingestion.generator.baskets import Baskets, affinity_truth, catalogue
 from ingestion.generator.people import Household, Noise, new_person
 from ingestion.generator.simulate import LEAD_CONVERSION, Campaign, PersonSimulator, plan_campaigns
 
@@ -97,6 +98,15 @@ def write_feed_day(path: Path, feed: str, rows: list[dict], broken: set[int]) ->
         path.write_text("\n".join(lines), encoding="utf-8")
 
 
+def write_products(config: GeneratorConfig, products: list, landing: Path) -> None:
+    """The catalogue, delivered whole on the first day."""
+    rows = [{"sku": p.sku, "name": p.name, "category": p.category, "subcategory": p.subcategory, "brand": p.brand,
+             "price_band": p.price_band, "launch_date": (config.start_date + timedelta(days=p.launch_day)).isoformat()}
+            for p in products]
+    stamp = config.start_date.isoformat()
+    write_feed_day(landing / "products" / f"date={stamp}" / "products.csv", "products", rows, set())
+
+
 def write_campaigns(config: GeneratorConfig, campaigns: list[Campaign], landing: Path) -> None:
     by_day: dict[int, list[dict]] = defaultdict(list)
     for c in campaigns:
@@ -120,11 +130,16 @@ def generate(config: GeneratorConfig, landing: Path, truth: Path) -> dict[str, i
     counts["campaigns"] = len(campaigns)
     truth.mkdir(parents=True, exist_ok=True)
     (truth / "lead_conversion.json").write_text(json.dumps(LEAD_CONVERSION, indent=2) + "\n")
+    (truth / "affinities.json").write_text(json.dumps(affinity_truth(), indent=2) + "\n")
+    products = catalogue(config.seed)
+    write_products(config, products, landing)
+    counts["products"] = len(products)
     for chunk, first in enumerate(range(0, config.customers, config.chunk_size)):
         chunk_rng = random.Random(f"{config.seed}-{chunk}")
         sink = ChunkSink(chunk_rng, config.noise, config.days)
         simulator = PersonSimulator(config.start_date, config.days, campaigns, chunk_rng,
-                                    Noise(chunk_rng, config.noise), sink)
+                                    Noise(chunk_rng, config.noise), sink,
+                                    Baskets(products, random.Random(f"{config.seed}-{chunk}-baskets")))
         households: list[Household] = []
         for index in range(first, min(first + config.chunk_size, config.customers)):
             simulator.run(new_person(index + 1, chunk_rng, households, config.days))

@@ -49,6 +49,15 @@ unioned as (
     select * from web
 ),
 
+lines as (
+    select
+        case channel when 'store' then 'pos-' else 'web-' end || order_id as order_key,
+        count(*) as lines,
+        sum(line_amount) as lines_amount
+    from {{ ref('stg_order_lines') }}
+    group by all
+),
+
 final as (
     select
         order_key,
@@ -66,8 +75,14 @@ final as (
         items,
         campaign_code,
         loyalty_id,
-        account_id
+        account_id,
+        lines.lines,
+        lines.lines_amount,
+        amount - lines.lines_amount as lines_difference,
+        -- null: no lines were delivered for the order
+        case when lines.order_key is not null then abs(amount - lines.lines_amount) < 0.005 end as lines_reconciled
     from unioned
+    left join lines using (order_key)
 )
 
 select * from final
