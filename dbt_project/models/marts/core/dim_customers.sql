@@ -32,8 +32,11 @@ golden as (
 records as (
     select
         crosswalk.customer_id,
-        list(distinct records.loyalty_id) filter (where records.loyalty_id is not null) as loyalty_ids,
-        list(distinct records.account_id) filter (where records.account_id is not null) as account_ids,
+        -- ordered: an unordered list(distinct) comes out in whatever order the threads met the values
+        list(distinct records.loyalty_id order by records.loyalty_id) filter (where records.loyalty_id is not null)
+            as loyalty_ids,
+        list(distinct records.account_id order by records.account_id) filter (where records.account_id is not null)
+            as account_ids,
         list(distinct records.source || ':' || records.source_record_id
              order by records.source || ':' || records.source_record_id) as source_ids,
         list(distinct records.source order by records.source) as sources,
