@@ -3,6 +3,7 @@ otherwise reach for. Each returns its figures and whether the outputs agree."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import subprocess
@@ -243,3 +244,27 @@ def affinity(warehouse: Path, runs: int = 3) -> dict:
             "speedup_vs_mlxtend": round(mlxtend_seconds / model_seconds, 1), "outputs_agree": bool(agree),
             "top": ours[ours["antecedent"] < ours["consequent"]].nlargest(3, "lift")[
                 ["antecedent", "consequent", "lift"]].round(3).values.tolist()}
+
+
+def campaign_lift(warehouse: Path, truth: Path) -> dict:
+    """The lift kpi_campaign_performance measures on the generator's audience campaigns, pooled over them, against
+    the uplift planted (truth/campaign_lift.json): the planted chance that a treated customer buys because of the
+    campaign is estimated as (treated rate - control rate) / (1 - control rate)."""
+    planted = json.loads((truth / "campaign_lift.json").read_text())
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        treated, control, treated_rate, control_rate, revenue_lift = con.execute("""
+            SELECT sum(treated_customers), sum(control_customers),
+                   sum(treated_response_rate * treated_customers) / sum(treated_customers),
+                   sum(control_response_rate * control_customers) / sum(control_customers),
+                   sum(lift_revenue_per_member * treated_customers) / sum(treated_customers)
+            FROM kpi.kpi_campaign_performance WHERE control_customers > 0""").fetchone()
+    finally:
+        con.close()
+    if not control:
+        return {"campaigns": len(planted["campaigns"]), "control_customers": 0}
+    estimated = (treated_rate - control_rate) / (1 - control_rate)
+    return {"campaigns": len(planted["campaigns"]), "treated_customers": int(treated), "control_customers": int(control),
+            "treated_response_rate": round(treated_rate, 4), "control_response_rate": round(control_rate, 4),
+            "revenue_lift_per_member": round(float(revenue_lift), 2), "estimated_uplift": round(estimated, 4),
+            "planted_uplift": round(planted["planted_uplift"], 4)}

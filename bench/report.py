@@ -118,6 +118,14 @@ def markdown(results: dict) -> str:
         lines += ["", f"Fastest of {aff['runs']} runs each; support, confidence and lift agree for every pair: "
                       f"{aff['outputs_agree']}. Top pairs by lift: "
                       + ", ".join(f"{a} + {c} ({lift})" for a, c, lift in aff["top"]) + "."]
+    lift = results.get("campaign_lift", {})
+    if lift.get("control_customers"):
+        lines += ["", f"## Campaign lift against the holdout ({lift['campaigns']} audience campaigns, pooled)", "",
+                  f"Treated {lift['treated_customers']:,} customers bought in the campaign window at "
+                  f"{lift['treated_response_rate']:.2%}, the held-out {lift['control_customers']:,} at "
+                  f"{lift['control_response_rate']:.2%}; revenue per member +{lift['revenue_lift_per_member']}. "
+                  f"Uplift (treated - control) / (1 - control) = {lift['estimated_uplift']:.2%} against "
+                  f"{lift['planted_uplift']:.2%} planted by the generator."]
     if results.get("lead_scores"):
         lines += ["", "## Lead scores (`sales.lead_score_backtest`: newest 30% of closed leads held out)", ""]
         lines += _table(["model", "AUC", "top decile predicted", "top decile actual", "test converted", "train leads",

@@ -274,6 +274,7 @@ def _compare(results: dict, root: Path, records, identity_sample: int) -> None:
     results["floor"] = compare.floor(root / "landing")
     results["lead_scores"] = compare.lead_scores(root / "warehouse" / "crm.duckdb")
     results["affinity"] = compare.affinity(root / "warehouse" / "crm.duckdb")
+    results["campaign_lift"] = compare.campaign_lift(root / "warehouse" / "crm.duckdb", root / "truth")
     for part in ("pipeline", "ingest"):
         results["floor"][f"{part}_over_floor"] = round(run[f"{part}_seconds"] / results["floor"]["seconds"], 1)
     results["rfm"] = compare.rfm(root / "warehouse" / "crm.duckdb")

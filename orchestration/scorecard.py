@@ -55,7 +55,7 @@ def scorecard_lines(bi_database: Path) -> list[str]:
         "exports in data/exports/<audience>/",
         *[f"  {a:<28} {ch:<6} {s:>8,} {m:>8,} {t:>8,} {h:>8,}" for a, ch, s, m, t, h in audiences],
         "Top category affinities (analytics.product_affinity): lift / share of baskets",
-        *[f"  {a} + {c:<28} {lift:>6.2f} {support:>8.2%}" for a, c, lift, support in affinities],
+        *[f"  {a + ' + ' + c:<34} {lift:>6.2f} {support:>8.2%}" for a, c, lift, support in affinities],
         "Rows per feed: read / quarantined / re-deliveries removed",
         *[f"  {feed:<24} {read:>10,} {q:>8,} {r:>8,}" for feed, read, q, r in feeds],
     ]

@@ -144,6 +144,26 @@ def test_exports_list_the_treated_in_private_files(warehouse, tmp_path):
         assert stat.S_IMODE(os.stat(export.path.parent).st_mode) == 0o700
 
 
+def test_generated_audience_campaigns_compare_their_treated_with_the_held_out(pipeline):
+    """The generator sends its audience newsletters to nine in ten account holders and holds the rest out: the
+    campaign table measures both groups, and no customer is in both."""
+    import json
+
+    settings = pipeline.settings
+    planted = json.loads((settings.truth_dir / "campaign_lift.json").read_text())
+    measured = query(settings.warehouse_path, """SELECT campaign_id, treated_customers, control_customers,
+            lift_response_rate FROM kpi.kpi_campaign_performance WHERE control_customers IS NOT NULL""")
+    assert {row[0] for row in measured} <= set(planted["campaigns"]) and measured
+    for campaign, treated, control, lift in measured:
+        assert treated > control > 0 and lift is not None, campaign
+    (both,), = query(settings.warehouse_path, """SELECT count(*) FROM (
+        SELECT e.campaign_id, c.customer_id FROM staging.stg_email_events e
+        JOIN identity.customer_crosswalk c ON c.source = 'email_events' AND c.source_record_id = e.email
+        WHERE e.event_type IN ('sent', 'held_out') GROUP BY ALL HAVING count(DISTINCT e.event_type) = 2)""")
+    (treated_total,), = query(settings.warehouse_path, "SELECT sum(treated_customers) FROM kpi.kpi_campaign_performance")
+    assert both < 0.01 * treated_total  # two people sharing one email address, at most
+
+
 def holdout_draw(customer_id: str, audience: str) -> float:
     """The draw computed independently of DuckDB: md5 as an unsigned little-endian number."""
     return int.from_bytes(hashlib.md5(f"{customer_id}|{audience}".encode()).digest(), "little") % 1_000_000 / 1e6

@@ -26,7 +26,8 @@ def test_bench_writes_its_results_and_the_comparisons_agree(tmp_path):
     table = (tmp_path / "latest.md").read_text()
     assert "## Targets" in table and "| RFM summary vs lifetimes |" in table and "## Erasure" in table
     assert isinstance(results["lead_scores"], list)
-    assert results["affinity"]["outputs_agree"] and "## Cross-sell" in table  # empty when the tiny run holds too few closed leads
+    assert results["affinity"]["outputs_agree"] and "## Cross-sell" in table
+    assert results["campaign_lift"]["campaigns"] >= 1  # empty when the tiny run holds too few closed leads
 
     # a scale run on its own later joins the saved growth table; the main run and comparisons are kept
     added = main(["--scale", "300", "--days", "20", "--add-growth", "150", "--out", str(tmp_path)])

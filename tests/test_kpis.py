@@ -55,10 +55,16 @@ FEEDS = {
     "campaigns": [
         dict(campaign_id="CMP-1", campaign_name="Winter", channel="email", campaign_code="EM001",
              start_date="2026-01-01", end_date="2026-01-31", cost="100.00"),
+        dict(campaign_id="CMP-3", campaign_name="Second purchase", channel="email", campaign_code="EM003",
+             start_date="2026-02-01", end_date="2026-02-07", cost="20.00", audience="second_purchase"),
         dict(campaign_id="CMP-2", campaign_name="Spring", channel="email", campaign_code="EM002",
              start_date="2026-03-01", end_date="2026-03-31", cost="50.00"),
     ],
     "email_events": [
+        # CMP-3 went to Ann and Dan and held Bob and Cat out
+        *[dict(event_id=f"3-{who}-{kind}", campaign_id="CMP-3", email=f"{who}@shop.org", event_type=kind,
+               event_at="2026-02-01 08:00:00")
+          for who, kind in (("ann", "sent"), ("dan", "sent"), ("bob", "held_out"), ("cat", "held_out"))],
         *[dict(event_id=f"1-{who}-{kind}", campaign_id="CMP-1", email=f"{who}@shop.org", event_type=kind,
                event_at=f"2026-01-02 {hour}:00:00")
           for who in ("ann", "bob", "dan") for kind, hour in (("sent", "08"), ("delivered", "08"))],
@@ -258,6 +264,21 @@ def test_campaign_performance_and_attribution(warehouse):
         FROM kpi.kpi_campaign_performance ORDER BY campaign_id""") == [
         ("CMP-1", 3, 3, 1, 1, 1, round(1 / 3, 6), 0, 1, 0, 1, 100.0, 3, 1, 2, 190.0, 2),
         ("CMP-2", 4, 3, 2, 1, 3, 1.0, 1, 0, 1, 4, 12.5, 1, 0, 1, 45.0, 0),
+        ("CMP-3", 2, 0, 0, 0, 0, None, 0, 0, 0, 0, None, 0, 0, 0, 0.0, 0),
+    ]
+
+
+def test_campaign_lift_against_its_held_out_customers(warehouse):
+    """CMP-3 (Feb 1-7, window to Feb 14): Ann (R3, 50 on Feb 10) and Dan (O1, 70 on Feb 3) were sent it and
+    bought; Bob and Cat were held out and did not buy in the window (Cat's Feb 15 receipt was voided)."""
+    assert rows(warehouse, """
+        SELECT campaign_id, audience, treated_customers, control_customers, treated_response_rate,
+               control_response_rate, lift_response_rate, lift_response_relative, treated_revenue_per_member::DOUBLE,
+               control_revenue_per_member::DOUBLE, lift_revenue_per_member::DOUBLE
+        FROM kpi.kpi_campaign_performance ORDER BY campaign_id""") == [
+        ("CMP-1", None, None, None, None, None, None, None, None, None, None),
+        ("CMP-2", None, None, None, None, None, None, None, None, None, None),
+        ("CMP-3", "second_purchase", 2, 2, 1.0, 0.0, 1.0, None, 60.0, 0.0, 60.0),
     ]
 
 

@@ -15,6 +15,12 @@ from ingestion.generator.people import JUNK_EMAILS, JUNK_PHONE, Noise, Person
 STORES = [f"S{n:03d}" for n in range(1, 13)]
 AGENTS = [f"AG{n:02d}" for n in range(1, 13)]
 SALES_REPS = [f"REP{n:02d}" for n in range(1, 9)]
+# Every other newsletter goes to an audience (subscribers with a web account) and holds out a share of it: the
+# held out get a `held_out` event and nothing else; the treated buy once more (on the web, in the campaign's
+# week) with extra_purchase, on top of what clicks bring. Written to truth/campaign_lift.json.
+AUDIENCE_TEST = {"audience": "web_account_subscribers", "holdout_share": 0.1, "extra_purchase": 0.08}
+# what the treated gain besides the extra purchase: delivered x opened x clicked x bought after the click
+CLICK_PURCHASE = 0.97 * 0.3 * 0.25 * 0.2
 # A closed lead is won with probability sigmoid(logit), the logit summing these over what is known at its
 # creation; written to truth/lead_conversion.json for the lead score to be measured against.
 LEAD_CONVERSION = {
@@ -38,6 +44,7 @@ class Campaign:
     end_day: int
     cost: float
     target_segment: str
+    audience: str | None = None  # a campaign sent to an audience holds out a control group of it
 
 
 class Sink(Protocol):
@@ -50,7 +57,8 @@ def plan_campaigns(day_count: int, rng: random.Random) -> list[Campaign]:
     for n, start in enumerate(range(3, day_count, 14), start=1):
         campaigns.append(Campaign(f"CMP-E{n:03d}", f"Newsletter {n}", "email", f"EM{n:03d}", start,
                                   min(start + 6, day_count - 1), round(rng.uniform(300, 900), 2),
-                                  rng.choice(["all", "Champions", "At Risk", "New"])))
+                                  rng.choice(["all", "Champions", "At Risk", "New"]),
+                                  AUDIENCE_TEST["audience"] if n % 2 else None))
     for n, start in enumerate(range(10, day_count, 30), start=1):
         channel = rng.choice(["social", "search", "display"])
         campaigns.append(Campaign(f"CMP-P{n:03d}", f"{channel.title()} push {n}", channel, f"PROMO{n:02d}", start,
@@ -187,6 +195,15 @@ class PersonSimulator:
         for c in self.campaigns:
             if c.channel != "email" or c.start_day < p.registered_day:
                 continue
+            targeted = c.audience is not None and p.account_id is not None
+            if c.audience is not None and not targeted:
+                continue  # not in the campaign's audience
+            if targeted and self.rng.random() < AUDIENCE_TEST["holdout_share"]:
+                events = [("held_out", 0.0)]
+                self._email_events(p, c, email, events)
+                continue
+            if targeted and self.rng.random() < AUDIENCE_TEST["extra_purchase"]:
+                self.campaign_purchase(p, c, c.start_day + self.rng.uniform(0, 6))
             events = [("sent", 0.0)]
             if self.rng.random() < 0.03:
                 events.append(("bounced", 0.01))
@@ -203,15 +220,18 @@ class PersonSimulator:
                             self.campaign_purchase(p, c, clicked + self.rng.uniform(0, ATTRIBUTION_DAYS - 1))
                     if self.rng.random() < 0.01:
                         events.append(("unsubscribed", opened + 0.01))
-            for kind, offset in events:
-                day = c.start_day + offset
-                if day >= self.day_count:
-                    continue
-                event_id = f"EE-{c.campaign_id}-{p.person_id[1:]}-{kind[:3]}"
-                row = {"event_id": event_id, "campaign_id": c.campaign_id, "email": self.noise.email(email),
-                       "event_type": kind, "event_at": self.iso(day)}
-                self.sink.add("email_events", int(day), row, p.person_id, event_id)
+            self._email_events(p, c, email, events)
         return opens
+
+    def _email_events(self, p: Person, c: Campaign, email: str, events: list[tuple[str, float]]) -> None:
+        for kind, offset in events:
+            day = c.start_day + offset
+            if day >= self.day_count:
+                continue
+            event_id = f"EE-{c.campaign_id}-{p.person_id[1:]}-{kind[:3]}"
+            row = {"event_id": event_id, "campaign_id": c.campaign_id, "email": self.noise.email(email),
+                   "event_type": kind, "event_at": self.iso(day)}
+            self.sink.add("email_events", int(day), row, p.person_id, event_id)
 
     def campaign_purchase(self, p: Person, c: Campaign, day: float) -> None:
         if day < self.day_count and p.account_id is not None:

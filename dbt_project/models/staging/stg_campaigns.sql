@@ -12,6 +12,7 @@ renamed as (
         try_cast(end_date as date) as end_date,
         try_cast(cost as decimal(14, 2)) as cost,
         {{ standardise_text('target_segment') }} as target_segment,
+        {{ standardise_text('audience') }} as audience,
         {{ landing_columns() }}
     from source
 ),

@@ -2,7 +2,10 @@
     clicked; a web visitor arrived with the campaign in utm_campaign; responses = email responders + web visitors.
     Purchases are attributed to a campaign by the explicit campaign code on the order first, else to the
     campaign of the customer's last email open/click or campaign-tagged web visit within
-    var('attribution_window_days') days before the purchase. -#}
+    var('attribution_window_days') days before the purchase.
+    A campaign sent to an audience also holds out part of it (email events `held_out`): its lift compares the
+    customers it was sent to with those held out, on purchases from its start to var('attribution_window_days')
+    days after its end. -#}
 
 {%- set window_days = var('attribution_window_days') %}
 
@@ -103,6 +106,47 @@ acquired as (
     group by campaign_id
 ),
 
+campaign_groups as (
+    -- the customers a campaign was sent to (treated) and held out from (control); a customer in both is neither
+    select email_events.campaign_id, crosswalk.customer_id, bool_and(email_events.event_type = 'held_out') as is_control
+    from {{ ref('stg_email_events') }} as email_events
+    inner join {{ source('identity', 'customer_crosswalk') }} as crosswalk
+        on crosswalk.source = 'email_events' and crosswalk.source_record_id = email_events.email
+    where email_events.event_type in ('sent', 'held_out')
+    group by all
+    having count(distinct email_events.event_type) = 1
+),
+
+group_outcomes as (
+    select
+        campaign_groups.campaign_id,
+        campaign_groups.customer_id,
+        campaign_groups.is_control,
+        count(purchases.order_key) > 0 as responded,
+        coalesce(sum(purchases.net_revenue), 0) as revenue
+    from campaign_groups
+    inner join campaigns using (campaign_id)
+    left join purchases
+        on purchases.customer_id = campaign_groups.customer_id
+       and purchases.order_date >= campaigns.start_date
+       and purchases.order_date <= coalesce(campaigns.end_date, campaigns.start_date) + interval {{ window_days }} day
+    group by all
+),
+
+lift as (
+    select
+        campaign_id,
+        count(*) filter (where not is_control) as treated_customers,
+        count(*) filter (where is_control) as control_customers,
+        avg(responded::int) filter (where not is_control) as treated_response_rate,
+        avg(responded::int) filter (where is_control) as control_response_rate,
+        avg(revenue) filter (where not is_control) as treated_revenue_per_member,
+        avg(revenue) filter (where is_control) as control_revenue_per_member
+    from group_outcomes
+    group by campaign_id
+    having count(*) filter (where is_control) > 0 and count(*) filter (where not is_control) > 0
+),
+
 sales as (
     select
         campaign_id,
@@ -139,12 +183,23 @@ final as (
         coalesce(sales.attributed_revenue, 0) as attributed_revenue,
         campaigns.cost / nullif(coalesce(email.responders, 0) + coalesce(web_visitors.web_visitors, 0), 0)
             as cost_per_response,
-        coalesce(acquired.new_customers_acquired, 0) as new_customers_acquired
+        coalesce(acquired.new_customers_acquired, 0) as new_customers_acquired,
+        campaigns.audience,
+        lift.treated_customers,
+        lift.control_customers,
+        lift.treated_response_rate,
+        lift.control_response_rate,
+        lift.treated_response_rate - lift.control_response_rate as lift_response_rate,
+        lift.treated_response_rate / nullif(lift.control_response_rate, 0) - 1 as lift_response_relative,
+        lift.treated_revenue_per_member,
+        lift.control_revenue_per_member,
+        lift.treated_revenue_per_member - lift.control_revenue_per_member as lift_revenue_per_member
     from campaigns
     left join email using (campaign_id)
     left join web_visitors using (campaign_id)
     left join sales using (campaign_id)
     left join acquired using (campaign_id)
+    left join lift using (campaign_id)
 )
 
 select * from final order by start_date, campaign_id
