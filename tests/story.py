@@ -37,6 +37,16 @@ def land(landing: Path, con, feeds: dict[str, list[dict]], day: date) -> None:
         reconcile(con, load_contracts()[feed], day, day, "story")
 
 
+def stand_in_clv(path: Path) -> None:
+    """Known CLV predictions (100 + the customer's rank by id) for the models built after the CLV asset, which a
+    story does not fit (tests/test_clv.py tests the fit)."""
+    con = duckdb.connect(str(path))
+    con.execute("CREATE SCHEMA IF NOT EXISTS clv; CREATE OR REPLACE TABLE clv.customer_clv AS SELECT customer_id, "
+                "100.0 + row_number() OVER (ORDER BY customer_id) AS predicted_clv_12m, 0.5 AS probability_alive "
+                "FROM core.dim_customers")
+    con.close()
+
+
 def build_story_warehouse(root: Path, feeds: dict[str, list[dict]], day: date, patch: pytest.MonkeyPatch) -> Path:
     """Land the story, stage it, resolve identities and build the marts; CRM_WAREHOUSE stays on it in `patch`."""
     path = root / "story.duckdb"

@@ -20,7 +20,7 @@ import pytest
 
 from activation.exports import write_exports
 from conftest import query, run_dbt
-from story import build_story_warehouse
+from story import build_story_warehouse, stand_in_clv
 
 DAY = date(2026, 3, 31)
 
@@ -66,9 +66,8 @@ def warehouse(tmp_path_factory):
     root = tmp_path_factory.mktemp("activation")
     with pytest.MonkeyPatch.context() as patch:
         path = build_story_warehouse(root, FEEDS, DAY, patch)
+        stand_in_clv(path)
         con = duckdb.connect(str(path))
-        con.execute("CREATE SCHEMA clv; CREATE TABLE clv.customer_clv AS SELECT customer_id, 1.0 AS predicted_clv_12m, "
-                    "0.5 AS probability_alive FROM core.dim_customers")
         con.execute("DELETE FROM reference.audiences")  # the test's audiences instead of the shipped ones
         con.executemany("INSERT INTO reference.audiences VALUES (?, ?, ?, ?, ?, ?, ?)", AUDIENCES)
         con.close()

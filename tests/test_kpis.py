@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from conftest import run_dbt
-from story import build_story_warehouse
+from story import build_story_warehouse, stand_in_clv
 
 DAY = date(2026, 3, 31)  # everything lands in one delivery; the event times carry the story
 
@@ -129,11 +129,7 @@ def warehouse(tmp_path_factory):
     root = tmp_path_factory.mktemp("kpis")
     with pytest.MonkeyPatch.context() as patch:
         path = build_story_warehouse(root, FEEDS, DAY, patch)
-        # open_complaints runs after the CLV asset (tests/test_clv.py tests the fit): known predictions stand in
-        con = duckdb.connect(str(path))
-        con.execute("CREATE SCHEMA clv; CREATE TABLE clv.customer_clv AS SELECT customer_id, "
-                    "100.0 + row_number() OVER (ORDER BY customer_id) AS predicted_clv_12m FROM core.dim_customers")
-        con.close()
+        stand_in_clv(path)
         run_dbt("build", "--select", "open_complaints", "--quiet")
         # the RFM summary as of an earlier reference date, compiled now: dbt cannot open the file once a reader has
         run_dbt("compile", "--select", "int_customer_rfm__summary", "kpi_scorecard_changes",
