@@ -209,6 +209,16 @@ def compiled_sql(con, folder: str) -> dict[str, str]:
     return {path.stem: path.read_text() for path in root.glob(f"{folder}/**/*.sql")}
 
 
+def test_preferred_channel_by_responses_with_ties_to_the_latest(warehouse):
+    """Responses up to Mar 20 (all in 180 days). Ann: 3 email (two opens, a click) and 3 store purchases, the
+    email one latest (Mar 1 vs Feb 10). Bob: a click, a store and a web purchase, the web order latest (Mar 20).
+    Cat: a bounce is no response; one store purchase (the voided one is none). Dan: one open, two web orders (the
+    returned one is none). Nobody stated consent: no channel is reachable."""
+    assert rows(warehouse, """SELECT c.first_name, c.preferred_channel, c.reachable_channels FROM core.dim_customers c
+                              WHERE c.first_name IN ('Ann', 'Bob', 'Cat', 'Dan', 'Eve') ORDER BY 1""") == [
+        ("Ann", "email", []), ("Bob", "web", []), ("Cat", "store", []), ("Dan", "web", []), ("Eve", None, [])]
+
+
 def test_cohort_retention_matrix(warehouse):
     assert rows(warehouse, "SELECT cohort_month::VARCHAR, months_since, cohort_customers, active_customers, "
                            "retention_share FROM kpi.kpi_cohort_retention ORDER BY 1, 2") == [

@@ -83,22 +83,26 @@ activity as (
     group by customer_id
 ),
 
-responses as (
-    -- responses per channel in the 180 days up to the newest touchpoint: email opens and clicks, web visits
-    -- (a day with web events) and web orders, store purchases
+channel_responses as (
+    -- responses in the 180 days up to the newest touchpoint: email opens and clicks, web visits (a day with web
+    -- events counts once) and web orders, store purchases
     select
         customer_id,
         case when touchpoint_type in ('email_opened', 'email_clicked') then 'email'
              when feed = 'web_events' or touchpoint_type = 'order_completed' then 'web'
              when touchpoint_type = 'purchase_completed' then 'store' end as response_channel,
-        count(distinct case when feed = 'web_events' then occurred_date::varchar else touchpoint_key end)
-            as responses,
-        max(occurred_at) as last_response_at
+        case when feed = 'web_events' then occurred_date::varchar else touchpoint_key end as response,
+        occurred_at
     from {{ ref('fct_touchpoints') }}
     where customer_id is not null
       and occurred_date > (select max(occurred_date) from {{ ref('fct_touchpoints') }}) - interval 180 day
-    group by all
-    having response_channel is not null
+),
+
+responses as (
+    select customer_id, response_channel, count(distinct response) as responses, max(occurred_at) as last_response_at
+    from channel_responses
+    where response_channel is not null
+    group by customer_id, response_channel
 ),
 
 preferred as (

@@ -113,7 +113,7 @@ campaign_groups as (
     inner join {{ source('identity', 'customer_crosswalk') }} as crosswalk
         on crosswalk.source = 'email_events' and crosswalk.source_record_id = email_events.email
     where email_events.event_type in ('sent', 'held_out')
-    group by all
+    group by email_events.campaign_id, crosswalk.customer_id
     having count(distinct email_events.event_type) = 1
 ),
 
