@@ -19,6 +19,8 @@ SALES_REPS = [f"REP{n:02d}" for n in range(1, 9)]
 # held out get a `held_out` event and nothing else; the treated buy once more (on the web, in the campaign's
 # week) with extra_purchase, on top of what clicks bring. Written to truth/campaign_lift.json.
 AUDIENCE_TEST = {"audience": "web_account_subscribers", "holdout_share": 0.1, "extra_purchase": 0.08}
+# web orders that complete (the rest are cancelled or returned, and are no purchase)
+WEB_ORDER_STATUSES = {"completed": 88, "cancelled": 6, "returned": 6}
 # what the treated gain besides the extra purchase: delivered x opened x clicked x bought after the click
 CLICK_PURCHASE = 0.97 * 0.3 * 0.25 * 0.2
 # A closed lead is won with probability sigmoid(logit), the logit summing these over what is known at its
@@ -168,7 +170,7 @@ class PersonSimulator:
     def web_order(self, p: Person, day: float, amount: float, items: int, campaign: Campaign | None) -> str:
         n = self.noise
         order_id = f"W{p.person_id[1:]}-{int(day * 1000):06d}"
-        status = self.rng.choices(["completed", "cancelled", "returned"], weights=[88, 6, 6])[0]
+        status = self.rng.choices(list(WEB_ORDER_STATUSES), weights=list(WEB_ORDER_STATUSES.values()))[0]
         code = campaign.code if campaign is not None and self.rng.random() < 0.5 else None
         email = self.rng.choice(JUNK_EMAILS) if n.chance(0.005) else n.email(self.rng.choice(p.emails))
         row = {
@@ -362,9 +364,9 @@ class PersonSimulator:
         close_day = later[0] if later else created + self.rng.uniform(2, 40)
         if closed and won and close_day < self.day_count:
             stage, converted = "won", self.iso(close_day)
-        elif closed:
+        elif closed and not won:
             stage, converted = "lost", None
-        else:
+        else:  # not closed yet, or to be won after the window ends
             stage, converted = self.rng.choice(["new", "contacted", "qualified"]), None
         lead_id = f"LD{p.person_id[1:]}"
         row = {"lead_id": lead_id, "first_name": n.first_name(p.first_name), "last_name": n.last_name(p.last_name),

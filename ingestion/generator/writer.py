@@ -18,7 +18,8 @@ import pandas as pd
 from ingestion.contracts import load_contracts
 from ingestion.generator.baskets import Baskets, affinity_truth, catalogue
 from ingestion.generator.people import Household, Noise, new_person
-from ingestion.generator.simulate import AUDIENCE_TEST, CLICK_PURCHASE, LEAD_CONVERSION, Campaign, PersonSimulator, plan_campaigns
+from ingestion.generator.simulate import (AUDIENCE_TEST, CLICK_PURCHASE, LEAD_CONVERSION, WEB_ORDER_STATUSES, Campaign,
+                                          PersonSimulator, plan_campaigns)
 
 DEFAULT_END_DATE = date(2026, 6, 30)
 
@@ -131,10 +132,12 @@ def generate(config: GeneratorConfig, landing: Path, truth: Path) -> dict[str, i
     truth.mkdir(parents=True, exist_ok=True)
     (truth / "lead_conversion.json").write_text(json.dumps(LEAD_CONVERSION, indent=2) + "\n")
     (truth / "affinities.json").write_text(json.dumps(affinity_truth(), indent=2) + "\n")
+    completed = WEB_ORDER_STATUSES["completed"] / sum(WEB_ORDER_STATUSES.values())
     (truth / "campaign_lift.json").write_text(json.dumps(
         {**AUDIENCE_TEST, "campaigns": [c.campaign_id for c in campaigns if c.audience],
-         # the chance a treated customer buys in the campaign's window because of it
-         "planted_uplift": 1 - (1 - AUDIENCE_TEST["extra_purchase"]) * (1 - CLICK_PURCHASE)}, indent=2) + "\n")
+         # the chance a treated customer buys in the campaign's window because of it (a web order that completes)
+         "planted_uplift": 1 - (1 - AUDIENCE_TEST["extra_purchase"] * completed) * (1 - CLICK_PURCHASE * completed)},
+        indent=2) + "\n")
     products = catalogue(config.seed)
     write_products(config, products, landing)
     counts["products"] = len(products)
