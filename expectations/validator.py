@@ -336,7 +336,8 @@ def _quarantine(con, contract: FeedContract, failures: pd.DataFrame, days: tuple
                        ELSE '''' || _value || '''' END
                    || CASE WHEN outcome = '{ATTRIBUTE_NULLED}' THEN ' (row kept, ' || column_name || ' nulled)'
                            ELSE '' END,
-               to_json(r)::VARCHAR, ?, outcome
+               -- the row as delivered: without its load time, so re-loading a day changes nothing
+               json_merge_patch(to_json(r), '{{"_loaded_at": null}}')::VARCHAR, ?, outcome
         FROM failed""",
         [days[0], days[1], pii, now],
     )

@@ -19,7 +19,10 @@ from ingestion.warehouse import ensure_feed_tables
 
 
 def land(landing: Path, con, feeds: dict[str, list[dict]], day: date) -> None:
-    """Write each feed's rows as one file of its contract's format in date=<day>/, load and validate it."""
+    """Write each feed's rows as one file of its contract's format in date=<day>/, load and validate it. A feed the
+    story leaves out is there, empty."""
+    for contract in load_contracts().values():
+        ensure_feed_tables(con, contract)
     for feed, rows in feeds.items():
         contract = load_contracts()[feed]
         folder = landing / feed / f"date={day}"
@@ -51,8 +54,6 @@ def build_story_warehouse(root: Path, feeds: dict[str, list[dict]], day: date, p
     """Land the story, stage it, resolve identities and build the marts; CRM_WAREHOUSE stays on it in `patch`."""
     path = root / "story.duckdb"
     con = duckdb.connect(str(path))
-    for contract in load_contracts().values():  # a feed the story leaves out is there, empty
-        ensure_feed_tables(con, contract)
     land(root / "landing", con, feeds, day)
     con.close()
     patch.setenv("CRM_WAREHOUSE", str(path))

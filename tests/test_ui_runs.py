@@ -9,6 +9,7 @@ from dagster._core.workspace.load_target import InProcessWorkspaceLoadTarget
 from dagster_graphql.test.utils import execute_dagster_graphql
 
 from conftest import REPO
+from ingestion.contracts import load_contracts
 from orchestration.demo import run_job
 from orchestration.run_log import CODE_LOCATION
 
@@ -37,7 +38,8 @@ def test_a_demo_run_is_listed_on_its_jobs_page_and_prints_a_line_per_feed(tmp_pa
     printed = capsys.readouterr().out.splitlines()
     survey = [line for line in printed if "survey_responses" in line]
     assert len(survey) == 1 and "1 rows read" in survey[0]
-    assert printed[-2].startswith("[##########] 10/10")  # the bar: every step of the ingest done
+    steps = len(load_contracts()) + 1  # a step per feed and the quality report
+    assert printed[-2].startswith(f"[{'#' * steps}] {steps}/{steps}")  # the bar: every step of the ingest done
     assert len(printed) <= 15  # a line per feed and one for the job, not Dagster's events
     assert f"{run_id[:8]} ingest_survey_responses STEP_SUCCESS" in log.read_text()  # the full log is in the file
 

@@ -28,9 +28,6 @@ def _comparable(con, catalog: str, schema: str, table: str) -> str:
         if column.endswith(CUSTOMER_ID_COLUMNS):
             joins.append(f'LEFT JOIN {catalog}_ids i{n} ON i{n}.customer_id = t."{column}"')
             selected.append(f'coalesce(i{n}.cluster, t."{column}") AS "{column}"')
-        elif column == "record":  # a quarantined row as JSON: it carries the load's timestamp
-            selected.append(f"""CASE WHEN json_valid(t.record) AND starts_with(t.record, '{{')
-                THEN json_merge_patch(t.record, '{{"_loaded_at": null}}') ELSE t.record END AS record""")
         else:
             selected.append(f't."{column}"')
     return f'SELECT {", ".join(selected)} FROM {catalog}."{schema}"."{table}" t {" ".join(joins)}'

@@ -14,10 +14,21 @@ LEAD_SCORES = dg.AssetKey(["sales", "lead_scores"])
 LEAD_FEATURES = dg.AssetKey(["intermediate", "int_lead__features"])
 
 
+SCHEMAS = {  # typed here: a column pandas holds as all None would otherwise come out as INTEGER
+    "lead_scores": "lead_id VARCHAR, customer_id VARCHAR, created_at TIMESTAMP, stage VARCHAR, "
+                   "conversion_probability DOUBLE, top_reasons VARCHAR[], model VARCHAR, scored_at TIMESTAMP",
+    "lead_score_backtest": "model VARCHAR, auc DOUBLE, top_decile_predicted_rate DOUBLE, top_decile_actual_rate DOUBLE, "
+                           "test_converted_rate DOUBLE, train_leads BIGINT, test_leads BIGINT, split_at TIMESTAMP, "
+                           "is_chosen BOOLEAN, fitted_at TIMESTAMP",
+}
+
+
 def _replace(con, table: str, frame: pd.DataFrame) -> None:
-    con.register("_frame", frame)
-    con.execute(f"CREATE OR REPLACE TABLE sales.{table} AS SELECT * FROM _frame")
-    con.unregister("_frame")
+    con.execute(f"CREATE OR REPLACE TABLE sales.{table} ({SCHEMAS[table]})")
+    if len(frame):
+        con.register("_frame", frame)
+        con.execute(f"INSERT INTO sales.{table} BY NAME SELECT * FROM _frame")
+        con.unregister("_frame")
 
 
 @dg.asset(key=LEAD_SCORES, deps=[LEAD_FEATURES], group_name="sales", pool=DUCKDB_POOL,
