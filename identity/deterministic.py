@@ -15,8 +15,9 @@ def shared_values(records: pd.DataFrame, identifier: str, rules: MatchRules) -> 
     values = values[values[identifier].astype(str).str.len() > 0]
     if values.empty:
         return values
-    junk = values[identifier].map(lambda v: is_junk(identifier, str(v), rules)).astype(bool)
-    values = values[~junk]
+    text = values[identifier].astype(str)
+    junk = {value for value in text.unique() if is_junk(identifier, value, rules)}  # each distinct value once
+    values = values[~text.isin(junk).to_numpy()]
     partners = [c for c in rules.identifiers if c != identifier]
     crowded: set = set()
     for partner in partners:

@@ -55,7 +55,7 @@ def fingerprint(rules: MatchRules, model: Model = SHIPPED) -> str:
     """What the edges depend on besides the records: the model, its threshold and the match rules."""
     body = model.source if isinstance(model.source, dict) else json.loads(Path(model.source).read_text())
     threshold = rules.threshold_for(model.threshold)
-    return hashlib.sha256(json.dumps([body, threshold, repr(rules)], sort_keys=True, default=str).encode()).hexdigest()
+    return hashlib.sha256(json.dumps([body, threshold, rules.canonical()], sort_keys=True, default=str).encode()).hexdigest()
 
 
 def record_hashes(prepared: pd.DataFrame) -> pd.Series:

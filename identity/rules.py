@@ -23,6 +23,13 @@ class MatchRules:
     # (identity/models.py: 0.5 for a model fitted on the warehouse, 0.99 for the shipped one).
     match_threshold: float | None = float(os.environ["CRM_MATCH_THRESHOLD"]) if os.environ.get("CRM_MATCH_THRESHOLD") else None
 
+    def canonical(self) -> dict:
+        """The rules as plain, ordered data: the same rules give the same value in every process (a frozenset's
+        order changes with Python's per-process hash seed)."""
+        return {"identifiers": list(self.identifiers), "max_distinct_partners": self.max_distinct_partners,
+                "phone_needs_name_match": self.phone_needs_name_match, "junk_values": sorted(self.junk_values),
+                "match_threshold": self.match_threshold}
+
     def threshold_for(self, model_threshold: float) -> float:
         return self.match_threshold if self.match_threshold is not None else model_threshold
 

@@ -44,6 +44,13 @@ def copy_database(path: Path, target: Path) -> None:
         os.fsync(handle.fileno())
 
 
+def pending_purges(con: duckdb.DuckDBPyConnection) -> int:
+    """Erasures done in the tables whose deleted values are still in the file (not yet compacted)."""
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'audit' "
+                         "AND table_name = 'erasure_requests'").fetchone()[0]
+    return con.execute("SELECT count(*) FROM audit.erasure_requests WHERE status = 'erased'").fetchone()[0] if exists else 0
+
+
 def compact(path: Path) -> Compaction:
     started, before = time.perf_counter(), path.stat().st_size
     fresh = path.with_name(f".{path.name}.compacting")

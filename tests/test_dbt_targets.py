@@ -1,6 +1,9 @@
-"""dbt invocation folders are pruned so a scheduled deployment does not fill its disk."""
+"""dbt invocation folders are pruned so a scheduled deployment does not fill its disk; the dbt resource starts\nno process but dbt's own."""
 
 import os
+import re
+import subprocess
+from pathlib import Path
 
 from orchestration.defs.dbt_targets import prune_invocation_targets
 
@@ -19,3 +22,15 @@ def test_only_the_newest_invocation_folders_of_our_assets_are_kept(tmp_path):
     assert sorted(path.name for path in deleted) == sorted(invocations[:3])
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
         invocations[3:] + ["compiled", "partial_parse.msgpack"])
+
+
+def test_the_dbt_resource_knows_the_version_of_the_dbt_it_runs_without_asking_it():
+    """ProjectDbtResource takes the version from the installed package instead of a `dbt --version` process at
+    every step: that must be the version the executable reports."""
+    from orchestration.defs.resources import ProjectDbtResource, dbt_executable
+
+    resource = ProjectDbtResource(project_dir=str(Path(__file__).parents[1] / "dbt_project"),
+                                  dbt_executable=dbt_executable())
+    reported = re.search(r"(\d+\.\d+\.\d+)", subprocess.check_output([dbt_executable(), "--version"], text=True))
+    assert str(resource._cli_version) == reported.group(1)
+    assert resource._initialize_dbt_core_adapter([]) is None  # no in-process adapter: no metadata is fetched

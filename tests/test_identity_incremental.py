@@ -1,6 +1,10 @@
 """Incremental identity resolution equals a full one: FEBRL 2 resolved in part, then with new, changed and
 deleted records, scoring only what is new; the Splink edges and the clusters must equal a full resolution's."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -66,3 +70,14 @@ def test_another_model_or_threshold_scores_everything_again(febrl):
     stricter = MatchRules(match_threshold=0.999)
     again = incremental.resolve(febrl.head(600), _state(first, rules), stricter)
     assert again.mode == "full" and again.records_scored == 600
+
+
+def test_the_fingerprint_is_the_same_in_every_process():
+    """Each run is a new process: were the fingerprint to follow Python's per-process hash seed (a set's order),
+    every run would re-score every record."""
+    script = ("from identity.incremental import fingerprint; from identity.rules import MatchRules; "
+              "print(fingerprint(MatchRules()))")
+    prints = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+              for seed in ("1", "2", "3")}
+    assert len(prints) == 1 and len(prints.pop()) == 65

@@ -45,19 +45,39 @@ def test_a_damaged_warehouse_is_replaced_by_the_last_good_build(warehouse):
     assert not restore_if_damaged(warehouse)  # a healthy file is left alone
 
 
-def test_the_copy_does_not_keep_deleted_values(tmp_path):
-    path = tmp_path / "crm.duckdb"
+def _people_with_one_deleted(path, erasure_status: str | None) -> bytes:
     con = duckdb.connect(str(path))
     con.execute("CREATE TABLE people AS SELECT range AS id, md5(range::VARCHAR) || '@example.com' AS email "
                 "FROM range(1000)")
     con.execute("CHECKPOINT")
-    con.execute("DELETE FROM people WHERE id = 7")  # an erasure, not yet compacted
+    con.execute("DELETE FROM people WHERE id = 7")
+    if erasure_status:
+        con.execute("CREATE SCHEMA audit; CREATE TABLE audit.erasure_requests (request_id VARCHAR, status VARCHAR)")
+        con.execute("INSERT INTO audit.erasure_requests VALUES ('r1', ?)", [erasure_status])
     con.execute("CHECKPOINT")
     con.close()
-    erased = hashlib.md5(b"7").hexdigest().encode()
-    assert erased in path.read_bytes()  # DELETE leaves the value in the file's free blocks
-    keep_last_good(path)
+    deleted = hashlib.md5(b"7").hexdigest().encode()
+    assert deleted in path.read_bytes()  # DELETE leaves the value in the file's free blocks
+    return deleted
+
+
+def test_while_an_erasure_awaits_compaction_the_copy_leaves_its_values_out(tmp_path):
+    path = tmp_path / "crm.duckdb"
+    erased = _people_with_one_deleted(path, "erased")
+    assert keep_last_good(path) == "tables"
     assert erased not in backup_of(path).read_bytes()
+    con = duckdb.connect(str(backup_of(path)), read_only=True)
+    assert con.execute("SELECT count(*) FROM people").fetchone() == (999,)
+    con.close()
+
+
+@pytest.mark.parametrize("erasure_status", [None, "purged"])
+def test_with_no_erasure_pending_the_file_is_copied_as_it_is(tmp_path, erasure_status):
+    path = tmp_path / "crm.duckdb"
+    _people_with_one_deleted(path, erasure_status)  # an ordinary delete (a re-loaded day), or a purged erasure
+    assert keep_last_good(path) == "file"
+    assert backup_of(path).read_bytes() == path.read_bytes()
+    assert oct(backup_of(path).stat().st_mode & 0o777) == "0o600"
 
 
 def test_a_busy_warehouse_is_not_mistaken_for_a_damaged_one(warehouse):

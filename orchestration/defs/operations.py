@@ -8,7 +8,7 @@ import dagster as dg
 from ingestion.settings import get_settings
 from operations.alerts import build_alert, deliver
 from operations.dead_runs import fail_dead_runs
-from operations.last_good import keep_last_good
+from operations.last_good import backup_of, keep_last_good
 from orchestration.defs.conditions import AFTER_UPSTREAM
 from orchestration.defs.resources import DUCKDB_POOL
 from orchestration.defs.serving import BI_DATABASE, RESTRICTED_DATABASE
@@ -22,8 +22,10 @@ LAST_GOOD_BUILD = dg.AssetKey(["operations", "last_good_build"])
                       "crm.last_good.duckdb, owner-only), put in its place when the warehouse cannot be opened.")
 def last_good_build() -> dg.MaterializeResult:
     started = time.perf_counter()
-    path = keep_last_good(get_settings().warehouse_path)
-    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path)),
+    warehouse = get_settings().warehouse_path
+    copied = keep_last_good(warehouse)
+    path = backup_of(warehouse)
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path)), "copied": copied,
                                           "mib": round(path.stat().st_size / 2**20, 1),
                                           "seconds": round(time.perf_counter() - started, 2)})
 

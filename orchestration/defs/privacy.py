@@ -17,7 +17,7 @@ from orchestration.defs.automation import run_policy, transform_job
 from orchestration.defs.conditions import AFTER_UPSTREAM
 from orchestration.defs.resources import DUCKDB_POOL
 from orchestration.defs.serving import BI_DATABASE, RESTRICTED_DATABASE
-from privacy.compaction import compact
+from privacy.compaction import compact, pending_purges
 from privacy.erasure import ErasureRequest, ErasureResult, forget
 from serving.keys import pii_key
 from serving.working_copy import WorkingCopies
@@ -89,12 +89,6 @@ def erasure_job():
 def transform_after_erasure(context: dg.RunStatusSensorContext):
     """An erasure is complete only once the marts and the serving databases were rebuilt without the person."""
     return dg.RunRequest(run_key=f"after-{context.dagster_run.run_id}")
-
-
-def pending_purges(con) -> int:
-    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'audit' "
-                         "AND table_name = 'erasure_requests'").fetchone()[0]
-    return con.execute("SELECT count(*) FROM audit.erasure_requests WHERE status = 'erased'").fetchone()[0] if exists else 0
 
 
 @dg.asset(key=COMPACTED, deps=[BI_DATABASE, RESTRICTED_DATABASE], group_name=PRIVACY_GROUP,

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import sys
 from contextlib import contextmanager
+from functools import cached_property
+from importlib import metadata
 from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
+from packaging import version
 from dagster_duckdb import DuckDBResource
 
 from ingestion.settings import get_settings
@@ -39,6 +42,21 @@ class WarehouseResource(DuckDBResource):
             connection.close()
 
 
+class ProjectDbtResource(DbtCliResource):
+    """DbtCliResource without two costs of every invocation that this project does not need: it learns the dbt
+    version by running `dbt --version` (a second dbt process: 4.5 s at each step here) where the dbt beside this
+    interpreter is the installed dbt-core package, and it loads dbt's macros into an in-process adapter (3.4 s)
+    that serves only column and row-count metadata, which these assets do not fetch. Three dbt steps per
+    transform made that 24 s of every daily run (100k customers, 2 cores)."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        return version.parse(metadata.version("dbt-core"))
+
+    def _initialize_dbt_core_adapter(self, args):
+        return None
+
+
 def dbt_executable() -> str:
     """The dbt installed beside this interpreter (the venv's), so runs work without an activated venv."""
     beside = Path(sys.executable).with_name("dbt")
@@ -49,5 +67,5 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
     settings = get_settings()
     return {
         "duckdb": WarehouseResource(database=str(settings.warehouse_path), connection_config=connection_config()),
-        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
+        "dbt": ProjectDbtResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
     }
