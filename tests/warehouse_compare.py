@@ -8,6 +8,10 @@ import duckdb
 RUN_COLUMNS = {"computed_at", "scored_at", "fitted_at", "_loaded_at", "loaded_at", "run_id", "quarantined_at",
                "reconciled_at", "resolved_at", "checked_at", "created_at", "created_run_id", "changed_at"}
 CUSTOMER_ID_COLUMNS = ("customer_id", "merged_into")  # column names ending so hold customer ids
+# values drawn from the customer id itself (the audience holdout, `md5(customer_id | audience)`): where a merge kept
+# the older id and the rebuild derived another, the draws legitimately differ, so they are compared where the
+# two warehouses gave the customer the same id
+ID_DRAWN_COLUMNS = {"is_holdout"}
 # tables that log the runs themselves (one row per run): a crashed run legitimately adds a row
 RUN_LOG_TABLES = {("identity", "resolution_runs")}
 
@@ -25,12 +29,21 @@ def _comparable(con, catalog: str, schema: str, table: str) -> str:
     for n, (column,) in enumerate(columns):
         if column in RUN_COLUMNS:
             continue
+        if column in ID_DRAWN_COLUMNS:
+            selected.append(f't."{column}" AS "{column}"' if not _has_customer_id(columns) else
+                            f'CASE WHEN t.customer_id IN (SELECT customer_id FROM same_ids) THEN t."{column}" END '
+                            f'AS "{column}"')
+            continue
         if column.endswith(CUSTOMER_ID_COLUMNS):
             joins.append(f'LEFT JOIN {catalog}_ids i{n} ON i{n}.customer_id = t."{column}"')
             selected.append(f'coalesce(i{n}.cluster, t."{column}") AS "{column}"')
         else:
             selected.append(f't."{column}"')
     return f'SELECT {", ".join(selected)} FROM {catalog}."{schema}"."{table}" t {" ".join(joins)}'
+
+
+def _has_customer_id(columns: list[tuple[str]]) -> bool:
+    return ("customer_id",) in columns
 
 
 def differences(left: Path, right: Path, schemas: tuple[str, ...]) -> tuple[set, dict[str, tuple[int, int]]]:
@@ -42,6 +55,7 @@ def differences(left: Path, right: Path, schemas: tuple[str, ...]) -> tuple[set,
         con.execute(f"ATTACH '{right}' AS r (READ_ONLY)")
         for catalog in ("l", "r"):
             _canonical(con, catalog)
+        con.execute("CREATE TEMP TABLE same_ids AS SELECT customer_id FROM l_ids JOIN r_ids USING (customer_id, cluster)")
         tables = {(s, t) for catalog in ("l", "r") for s, t in con.execute(
             "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name IN "
             f"({', '.join('?' for _ in schemas)})", [catalog, *schemas]).fetchall()} - RUN_LOG_TABLES
