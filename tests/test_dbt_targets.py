@@ -1,4 +1,5 @@
-"""dbt invocation folders are pruned so a scheduled deployment does not fill its disk; the dbt resource starts\nno process but dbt's own."""
+"""dbt invocation folders are pruned so a scheduled deployment does not fill its disk; the dbt resource starts
+no process but dbt's own."""
 
 import os
 import re

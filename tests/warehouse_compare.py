@@ -26,11 +26,12 @@ def _comparable(con, catalog: str, schema: str, table: str) -> str:
     columns = con.execute("SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND schema_name = ? "
                           "AND table_name = ? ORDER BY column_index", [catalog, schema, table]).fetchall()
     selected, joins = [], []
+    has_customer_id = ("customer_id",) in columns
     for n, (column,) in enumerate(columns):
         if column in RUN_COLUMNS:
             continue
         if column in ID_DRAWN_COLUMNS:
-            selected.append(f't."{column}" AS "{column}"' if not _has_customer_id(columns) else
+            selected.append(f't."{column}" AS "{column}"' if not has_customer_id else
                             f'CASE WHEN t.customer_id IN (SELECT customer_id FROM same_ids) THEN t."{column}" END '
                             f'AS "{column}"')
             continue
@@ -40,10 +41,6 @@ def _comparable(con, catalog: str, schema: str, table: str) -> str:
         else:
             selected.append(f't."{column}"')
     return f'SELECT {", ".join(selected)} FROM {catalog}."{schema}"."{table}" t {" ".join(joins)}'
-
-
-def _has_customer_id(columns: list[tuple[str]]) -> bool:
-    return ("customer_id",) in columns
 
 
 def differences(left: Path, right: Path, schemas: tuple[str, ...]) -> tuple[set, dict[str, tuple[int, int]]]:
