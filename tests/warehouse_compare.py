@@ -22,12 +22,19 @@ def _canonical(con, catalog: str) -> None:
                     FROM {catalog}.identity.customer_crosswalk GROUP BY 1""")
 
 
-def _comparable(con, catalog: str, schema: str, table: str) -> str:
-    columns = con.execute("SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND schema_name = ? "
-                          "AND table_name = ? ORDER BY column_index", [catalog, schema, table]).fetchall()
+def _rounded(column: str, digits: int) -> str:
+    """The float to `digits` significant digits."""
+    return (f"CASE WHEN {column} = 0 OR NOT isfinite({column}) THEN {column} "
+            f"ELSE round({column}, {digits - 1} - floor(log10(abs({column})))::INTEGER) END")
+
+
+def _comparable(con, catalog: str, schema: str, table: str, float_digits: int | None) -> str:
+    columns = con.execute("SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = ? "
+                          "AND schema_name = ? AND table_name = ? ORDER BY column_index",
+                          [catalog, schema, table]).fetchall()
     selected, joins = [], []
-    has_customer_id = ("customer_id",) in columns
-    for n, (column,) in enumerate(columns):
+    has_customer_id = "customer_id" in {column for column, _ in columns}
+    for n, (column, data_type) in enumerate(columns):
         if column in RUN_COLUMNS:
             continue
         if column in ID_DRAWN_COLUMNS:
@@ -38,14 +45,17 @@ def _comparable(con, catalog: str, schema: str, table: str) -> str:
         if column.endswith(CUSTOMER_ID_COLUMNS):
             joins.append(f'LEFT JOIN {catalog}_ids i{n} ON i{n}.customer_id = t."{column}"')
             selected.append(f'coalesce(i{n}.cluster, t."{column}") AS "{column}"')
+        elif float_digits and data_type in ("DOUBLE", "FLOAT"):
+            selected.append(f'{_rounded(f"t.{column}", float_digits)} AS "{column}"')
         else:
             selected.append(f't."{column}"')
     return f'SELECT {", ".join(selected)} FROM {catalog}."{schema}"."{table}" t {" ".join(joins)}'
 
 
-def differences(left: Path, right: Path, schemas: tuple[str, ...]) -> tuple[set, dict[str, tuple[int, int]]]:
+def differences(left: Path, right: Path, schemas: tuple[str, ...],
+                float_digits: int | None = None) -> tuple[set, dict[str, tuple[int, int]]]:
     """The tables of `schemas` found in either warehouse, and per differing table the rows only in left and only
-    in right (as multisets)."""
+    in right (as multisets); floats compared to `float_digits` significant digits when given, else exactly."""
     con = duckdb.connect()
     try:
         con.execute(f"ATTACH '{left}' AS l (READ_ONLY)")
@@ -58,7 +68,7 @@ def differences(left: Path, right: Path, schemas: tuple[str, ...]) -> tuple[set,
             f"({', '.join('?' for _ in schemas)})", [catalog, *schemas]).fetchall()} - RUN_LOG_TABLES
         found = {}
         for schema, table in sorted(tables):
-            ours, theirs = (_comparable(con, c, schema, table) for c in ("l", "r"))
+            ours, theirs = (_comparable(con, c, schema, table, float_digits) for c in ("l", "r"))
             only_left = con.execute(f"SELECT count(*) FROM ({ours} EXCEPT ALL {theirs})").fetchone()[0]
             only_right = con.execute(f"SELECT count(*) FROM ({theirs} EXCEPT ALL {ours})").fetchone()[0]
             if only_left or only_right:

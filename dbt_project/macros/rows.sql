@@ -6,20 +6,26 @@
     {%- set raw_table = source('raw', feed) -%}
     {%- set quarantine = source('quarantine', feed) -%}
     {%- set nulled = nulled_columns(quarantine) -%}
+    {%- if nulled %}
+    select
+        {%- for column in adapter.get_columns_in_relation(raw_table) | map(attribute='name') %}
+        {% if column in nulled -%}
+        case when {{ array_has('faults.columns', "'" ~ column ~ "'") }} then null else raw_rows.{{ adapter.quote(column) }} end
+            as {{ adapter.quote(column) }}
+        {%- else -%}
+        raw_rows.{{ adapter.quote(column) }}
+        {%- endif %}{{ "," if not loop.last }}
+        {%- endfor %}
+    {%- else %}
     select raw_rows.*
-        {%- if nulled %} replace (
-        {%- for column in nulled %}
-        case when list_contains(faults.columns, '{{ column }}') then null else raw_rows."{{ column }}" end
-            as "{{ column }}"{{ "," if not loop.last }}
-        {%- endfor %})
-        {%- endif %}
+    {%- endif %}
     from {{ raw_table }} as raw_rows
     anti join (select * from {{ quarantine }} where outcome = 'row_quarantined') as quarantined
         on quarantined._source_file = raw_rows._source_file
         and quarantined._row_number = raw_rows._row_number
     {%- if nulled %}
     left join (
-        select _source_file, _row_number, list(column_name) as columns
+        select _source_file, _row_number, {{ collect('column_name') }} as columns
         from {{ quarantine }} where outcome = 'attribute_nulled' group by all
     ) as faults
         on faults._source_file = raw_rows._source_file and faults._row_number = raw_rows._row_number
@@ -92,9 +98,12 @@
 {#- Post-hook of an incremental staging table: drop the rows whose raw row is gone and that no other delivery
     replaced (delete+insert only replaces the keys it inserts). -#}
 {% macro delete_vanished_rows(feed, key) -%}
+    {%- set statement -%}
     delete from {{ this }} where (_source_file, _row_number, {{ key }}) in (
         select (built._source_file, built._row_number, built.{{ key }}) from {{ this }} as built
         anti join ({{ passed_rows(feed) }}) as passed
             on passed._source_file = built._source_file and passed._row_number = built._row_number
             and {{ standardise_text('passed.' ~ key) }} = built.{{ key }})
+    {%- endset -%}
+    {{ delete_where_incremental(statement) }}
 {%- endmacro %}

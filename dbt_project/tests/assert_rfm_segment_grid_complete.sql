@@ -1,7 +1,8 @@
 -- Every (R, F) cell of the 5 x 5 grid maps to exactly one segment: returns missing or doubled cells.
 with grid as (
     select r.r_score, f.f_score
-    from range(1, 6) as r(r_score) cross join range(1, 6) as f(f_score)
+    from (select {{ each_integer(1, 5) }} as r_score) as r
+    cross join (select {{ each_integer(1, 5) }} as f_score) as f
 ),
 
 mapped as (

@@ -38,7 +38,7 @@ tiers as (
         on crosswalk.source = 'crm_contacts' and crosswalk.source_record_id = contacts.contact_id
     where contacts.tier is not null
     qualify row_number() over (partition by crosswalk.customer_id order by contacts.updated_at desc,
-        list_position(['bronze', 'silver', 'gold', 'platinum'], contacts.tier) desc) = 1
+        {{ position_in(['bronze', 'silver', 'gold', 'platinum'], 'contacts.tier') }} desc) = 1
 ),
 
 complaints as (
@@ -74,7 +74,7 @@ final as (
             partition by clv.predicted_clv_12m is not null order by clv.predicted_clv_12m) - 1)
             / count(*) over (partition by clv.predicted_clv_12m is not null))::bigint end as predicted_clv_decile,
         coalesce(email_history.sends_last_7_days, 0) as sends_last_7_days,
-        date_diff('day', email_history.last_email_response_at, as_of.as_of) as days_since_email_response,
+        {{ days_between("email_history.last_email_response_at", "as_of.as_of") }} as days_since_email_response,
         complaints.customer_id is not null as has_open_complaint
     from customers
     cross join as_of

@@ -24,15 +24,15 @@ qualified as (
         {{ audience[1] }} as priority,
         '{{ audience[2] }}' as channel,
         {{ audience[3] }}::double as holdout_share,
-        {{ "'" ~ audience[4] | replace("'", "''") ~ "'" if audience[4] else "null" }}::varchar as offer,
+        {{ "'" ~ audience[4] | replace("'", "''") ~ "'" if audience[4] else "null" }}::string as offer,
         '{{ audience[5] | replace("'", "''") }}' as reason,
         candidates.*
     from candidates
     where ({{ audience[6] }})
     {{ "union all" if not loop.last }}
     {%- else %}
-    select null::varchar as audience, null::integer as priority, null::varchar as channel,
-           null::double as holdout_share, null::varchar as offer, null::varchar as reason, candidates.*
+    select null::string as audience, null::integer as priority, null::string as channel,
+           null::double as holdout_share, null::string as offer, null::string as reason, candidates.*
     from candidates where false
     {%- endfor %}
 ),
@@ -76,7 +76,7 @@ final as (
         sends_last_7_days,
         planned_before as planned_messages_before,
         -- a stable draw per customer and audience: the same customer stays in or out of the control group
-        (md5_number(customer_id || '|' || audience) % 1000000) / 1000000.0 < holdout_share as is_holdout
+        {{ md5_modulo("customer_id || '|' || audience", 1000000) }} / 1000000.0 < holdout_share as is_holdout
     from planned
 )
 

@@ -19,7 +19,7 @@ candidates as (
         'last_name': 'last_name',
         'email': 'email',
         'phone': 'phone',
-        'birth_date': 'cast(birth_date as varchar)',
+        'birth_date': 'cast(birth_date as string)',
         'address': "case when postcode is not null then concat_ws('|', coalesce(street, ''), coalesce(city, ''), postcode, coalesce(country, '')) end",
     } %}
     {%- for attribute, expression in attributes.items() %}

@@ -6,7 +6,7 @@ with contacts as (
     select
         'crm_contacts' as source, contact_id as source_record_id,
         first_name, last_name, email, phone, birth_date, street, city, postcode, country,
-        loyalty_id, null::varchar as account_id, updated_at as seen_at
+        loyalty_id, null::string as account_id, updated_at as seen_at
     from {{ ref('stg_crm_contacts') }}
     qualify row_number() over (partition by contact_id order by updated_at desc) = 1
 ),

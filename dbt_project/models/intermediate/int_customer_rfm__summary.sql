@@ -45,10 +45,10 @@ final as (
         reference.reference_date,
         per_customer.first_purchase_date,
         per_customer.last_purchase_date,
-        date_diff('day', per_customer.last_purchase_date, reference.reference_date) as recency_days,
+        {{ days_between("per_customer.last_purchase_date", "reference.reference_date") }} as recency_days,
         per_customer.frequency,
         per_customer.monetary_total,
-        per_customer.monetary_total / per_customer.frequency as monetary_mean
+        {{ ratio("per_customer.monetary_total", "per_customer.frequency") }} as monetary_mean
     from per_customer
     cross join reference
 )

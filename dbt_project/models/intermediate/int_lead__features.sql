@@ -54,7 +54,7 @@ final as (
         coalesce(history.email_responses_before, 0) as email_responses_before,
         coalesce(history.web_visit_days_before, 0) as web_visit_days_before,
         coalesce(history.purchases_before, 0) > 0 as is_existing_customer,
-        date_diff('day', identified.created_at, as_of.as_of) as lead_age_days
+        {{ days_between("identified.created_at", "as_of.as_of") }} as lead_age_days
     from identified
     cross join as_of
     left join history using (lead_id)

@@ -9,7 +9,7 @@ with crosswalk as (
 
 events as (
     select 'pos_transactions' as feed, receipt_id as event_id, transaction_at as occurred_at, 'store' as channel,
-           'purchase_' || status as touchpoint_type, null::varchar as campaign_id, amount, loyalty_id as record_key
+           'purchase_' || status as touchpoint_type, null::string as campaign_id, amount, loyalty_id as record_key
     from {{ ref('stg_pos_transactions') }}
     union all
     select 'ecommerce_orders', order_id, ordered_at, 'web', 'order_' || status, campaign_code, amount, order_id
@@ -32,7 +32,7 @@ events as (
     select 'sales_leads', lead_id, created_at, 'sales', 'lead_' || stage, campaign_id, null, lead_id
     from {{ ref('stg_sales_leads') }}
     union all
-    select 'crm_contacts', contact_id || '@' || strftime(updated_at, '%Y%m%d%H%M%S'), updated_at,
+    select 'crm_contacts', contact_id || '@' || {{ timestamp_digits("updated_at") }}, updated_at,
            coalesce(signup_channel, 'crm'), 'contact_update', null, null, contact_id
     from {{ ref('stg_crm_contacts') }}
 ),

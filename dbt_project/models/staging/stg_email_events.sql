@@ -1,7 +1,7 @@
 {#- Incremental (macros/rows.sql, latest_delivery): a build ranks only what the loads since the last one
     delivered against the built rows of the same events. `dbt build --full-refresh` rebuilds it whole. -#}
 {{ config(
-    materialized='incremental',
+    materialized=incremental_materialization(),
     unique_key='event_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',

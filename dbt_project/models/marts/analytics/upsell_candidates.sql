@@ -15,7 +15,7 @@ highest as (
         lines.customer_id,
         rfm.segment,
         lines.category,
-        max(list_position(['budget', 'mid', 'premium'], lines.price_band)) as band_rank
+        max({{ position_in(['budget', 'mid', 'premium'], 'lines.price_band') }}) as band_rank
     from lines
     inner join rfm using (customer_id)
     group by all
@@ -26,7 +26,7 @@ peers as (
         segment,
         category,
         count(*) as peer_customers,
-        quantile_disc(band_rank, 0.5) as peer_band_rank
+        {{ quantile_discrete("band_rank", 0.5) }} as peer_band_rank
     from highest
     group by all
 ),
@@ -44,8 +44,8 @@ final as (
         highest.customer_id,
         highest.segment,
         highest.category,
-        ['budget', 'mid', 'premium'][highest.band_rank] as current_band,
-        ['budget', 'mid', 'premium'][peers.peer_band_rank] as target_band,
+        {{ element(array_literal(['budget', 'mid', 'premium']), 'highest.band_rank') }} as current_band,
+        {{ element(array_literal(['budget', 'mid', 'premium']), 'peers.peer_band_rank') }} as target_band,
         peers.peer_customers,
         peers_at_target.share as peers_at_target_share
     from highest

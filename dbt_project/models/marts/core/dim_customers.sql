@@ -23,7 +23,7 @@ golden as (
         max(source) filter (where attribute = 'phone') as phone_source,
         cast(max(value) filter (where attribute = 'birth_date') as date) as birth_date,
         max(source) filter (where attribute = 'birth_date') as birth_date_source,
-        string_split(max(value) filter (where attribute = 'address'), '|') as address_parts,
+        {{ split_text("max(value) filter (where attribute = 'address')", '|') }} as address_parts,
         max(source) filter (where attribute = 'address') as address_source
     from survivors
     group by customer_id
@@ -32,14 +32,11 @@ golden as (
 records as (
     select
         crosswalk.customer_id,
-        -- ordered: an unordered list(distinct) comes out in whatever order the threads met the values
-        list(distinct records.loyalty_id order by records.loyalty_id) filter (where records.loyalty_id is not null)
-            as loyalty_ids,
-        list(distinct records.account_id order by records.account_id) filter (where records.account_id is not null)
-            as account_ids,
-        list(distinct records.source || ':' || records.source_record_id
-             order by records.source || ':' || records.source_record_id) as source_ids,
-        list(distinct records.source order by records.source) as sources,
+        -- sorted: an unsorted set comes out in whatever order the threads met the values
+        {{ sorted_set('records.loyalty_id') }} as loyalty_ids,
+        {{ sorted_set('records.account_id') }} as account_ids,
+        {{ sorted_set("records.source || ':' || records.source_record_id") }} as source_ids,
+        {{ sorted_set('records.source') }} as sources,
         count(*) as record_count,
         min(records.seen_at) as first_seen_at,
         max(records.seen_at) as last_seen_at
@@ -72,7 +69,7 @@ consent as (
 activity as (
     select
         customer_id,
-        list(distinct channel order by channel) as channels_used,
+        {{ sorted_set('channel') }} as channels_used,
         count(distinct occurred_date) filter (where feed = 'web_events') as web_visit_days,
         count(*) filter (where feed = 'email_events') as email_events,
         count(*) filter (where feed = 'service_cases') as service_cases,
@@ -91,7 +88,7 @@ channel_responses as (
         case when touchpoint_type in ('email_opened', 'email_clicked') then 'email'
              when feed = 'web_events' or touchpoint_type = 'order_completed' then 'web'
              when touchpoint_type = 'purchase_completed' then 'store' end as response_channel,
-        case when feed = 'web_events' then occurred_date::varchar else touchpoint_key end as response,
+        case when feed = 'web_events' then occurred_date::string else touchpoint_key end as response,
         occurred_at
     from {{ ref('fct_touchpoints') }}
     where customer_id is not null
@@ -112,7 +109,7 @@ preferred as (
     qualify row_number() over (
         partition by customer_id
         order by responses desc, last_response_at desc,
-                 list_position(['email', 'web', 'store'], response_channel)
+                 {{ position_in(['email', 'web', 'store'], 'response_channel') }}
     ) = 1
 ),
 
@@ -124,7 +121,7 @@ purchases as (
         coalesce(sum(net_revenue), 0) as revenue_to_date,
         min(order_date) filter (where is_purchase) as first_purchase_date,
         max(order_date) filter (where is_purchase) as last_purchase_date,
-        list(distinct channel order by channel) filter (where is_purchase) as purchase_channels
+        {{ sorted_set('channel', where='is_purchase') }} as purchase_channels
     from {{ ref('fct_orders') }}
     where customer_id is not null
     group by customer_id
@@ -138,10 +135,10 @@ final as (
         golden.email,
         golden.phone,
         golden.birth_date,
-        nullif(golden.address_parts[1], '') as street,
-        nullif(golden.address_parts[2], '') as city,
-        golden.address_parts[3] as postcode,
-        nullif(golden.address_parts[4], '') as country,
+        nullif({{ element('golden.address_parts', 1) }}, '') as street,
+        nullif({{ element('golden.address_parts', 2) }}, '') as city,
+        {{ element('golden.address_parts', 3) }} as postcode,
+        nullif({{ element('golden.address_parts', 4) }}, '') as country,
         consent.email_opt_in,
         consent.email_consent_source,
         consent.email_consent_at,
@@ -149,10 +146,9 @@ final as (
         consent.sms_consent_source,
         consent.sms_consent_at,
         preferred.preferred_channel,
-        list_value(
-            case when consent.email_opt_in and golden.email is not null then 'email' end,
-            case when consent.sms_opt_in and golden.phone is not null then 'sms' end
-        ).list_filter(channel -> channel is not null) as reachable_channels,
+        {{ array_of_present([
+            "case when consent.email_opt_in and golden.email is not null then 'email' end",
+            "case when consent.sms_opt_in and golden.phone is not null then 'sms' end"]) }} as reachable_channels,
         signups.signup_date,
         golden.first_name_source,
         golden.last_name_source,

@@ -15,9 +15,9 @@ pos as (
         receipts.status,
         receipts.amount,
         receipts.items,
-        null::varchar as campaign_code,
+        null::string as campaign_code,
         receipts.loyalty_id,
-        null::varchar as account_id,
+        null::string as account_id,
         crosswalk.customer_id
     from {{ ref('stg_pos_transactions') }} as receipts
     left join crosswalk
@@ -49,7 +49,7 @@ unioned as (
     select * from web
 ),
 
-lines as (
+line_totals as (
     select
         case channel when 'store' then 'pos-' else 'web-' end || order_id as order_key,
         count(*) as lines,
@@ -76,13 +76,13 @@ final as (
         campaign_code,
         loyalty_id,
         account_id,
-        lines.lines,
-        lines.lines_amount,
-        amount - lines.lines_amount as lines_difference,
+        line_totals.lines,
+        line_totals.lines_amount,
+        amount - line_totals.lines_amount as lines_difference,
         -- null: no lines were delivered for the order
-        case when lines.order_key is not null then abs(amount - lines.lines_amount) < 0.005 end as lines_reconciled
+        case when line_totals.order_key is not null then abs(amount - line_totals.lines_amount) < 0.005 end as lines_reconciled
     from unioned
-    left join lines using (order_key)
+    left join line_totals using (order_key)
 )
 
 select * from final

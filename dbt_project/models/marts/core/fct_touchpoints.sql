@@ -3,11 +3,11 @@
     that identity resolution changed) and the post-hook deletes the events no longer staged (re-delivered
     without them, or quarantined by a re-validation). `dbt build --full-refresh` rebuilds it whole. -#}
 {{ config(
-    materialized='incremental',
+    materialized=incremental_materialization(),
     unique_key='touchpoint_key',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    post_hook="delete from {{ this }} where touchpoint_key not in (select touchpoint_key from {{ ref('int_touchpoints') }})"
+    post_hook="{{ delete_where_incremental('delete from ' ~ this ~ ' where touchpoint_key not in (select touchpoint_key from ' ~ ref('int_touchpoints') ~ ')') }}"
 ) }}
 
 {%- set compared_columns = ['feed', 'event_id', 'customer_id', 'occurred_at', 'occurred_date', 'channel',

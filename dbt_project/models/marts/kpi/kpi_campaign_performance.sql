@@ -140,8 +140,8 @@ lift as (
         count(*) filter (where is_control) as control_customers,
         avg(responded::int) filter (where not is_control) as treated_response_rate,
         avg(responded::int) filter (where is_control) as control_response_rate,
-        avg(revenue) filter (where not is_control) as treated_revenue_per_member,
-        avg(revenue) filter (where is_control) as control_revenue_per_member
+        {{ mean('revenue') }} filter (where not is_control) as treated_revenue_per_member,
+        {{ mean('revenue') }} filter (where is_control) as control_revenue_per_member
     from group_outcomes
     group by campaign_id
     having count(*) filter (where is_control) > 0 and count(*) filter (where not is_control) > 0
@@ -181,7 +181,7 @@ final as (
         coalesce(sales.purchases_by_code, 0) as purchases_by_code,
         coalesce(sales.purchases_by_last_touch, 0) as purchases_by_last_touch,
         coalesce(sales.attributed_revenue, 0) as attributed_revenue,
-        campaigns.cost / nullif(coalesce(email.responders, 0) + coalesce(web_visitors.web_visitors, 0), 0)
+        {{ ratio("campaigns.cost", "nullif(coalesce(email.responders, 0) + coalesce(web_visitors.web_visitors, 0), 0)") }}
             as cost_per_response,
         coalesce(acquired.new_customers_acquired, 0) as new_customers_acquired,
         campaigns.audience,

@@ -15,7 +15,7 @@ final as (
         sum(net_revenue) as revenue,
         coalesce(sum(net_revenue) filter (where is_identified), 0) as identified_revenue,
         count(*) filter (where is_identified) / count(*) as capture_rate_purchases,
-        coalesce(sum(net_revenue) filter (where is_identified), 0) / nullif(sum(net_revenue), 0) as capture_rate_revenue
+        {{ ratio("coalesce(sum(net_revenue) filter (where is_identified), 0)", "nullif(sum(net_revenue), 0)") }} as capture_rate_revenue
     from purchases
     group by order_date, channel, store_id
 )

@@ -23,14 +23,17 @@ last_month as (
     select max(month) as last_month from occasions
 ),
 
+months as (
+    select {{ each_month('first_cohort.cohort_month', 'last_month.last_month') }} as month
+    from (select min(cohort_month) as cohort_month from cohort_sizes) as first_cohort
+    cross join last_month
+),
+
 grid as (
     -- every cohort × every month from the cohort month to the last month of data, so a zero shows as 0
     select cohort_sizes.cohort_month, cohort_sizes.cohort_customers, months.month
     from cohort_sizes
-    cross join last_month
-    cross join lateral (
-        select unnest(generate_series(cohort_sizes.cohort_month, last_month.last_month, interval 1 month))::date as month
-    ) as months
+    inner join months on months.month >= cohort_sizes.cohort_month
 ),
 
 active as (
@@ -43,7 +46,7 @@ active as (
 final as (
     select
         grid.cohort_month,
-        date_diff('month', grid.cohort_month, grid.month) as months_since,
+        {{ months_between_dates("grid.cohort_month", "grid.month") }} as months_since,
         grid.month,
         grid.cohort_customers,
         coalesce(active.active_customers, 0) as active_customers,

@@ -25,13 +25,13 @@ final as (
         count(*) filter (where purchases.is_identified) / count(*) as capture_rate_purchases,
         sum(purchases.net_revenue) as revenue,
         coalesce(sum(purchases.net_revenue) filter (where purchases.is_identified), 0) as identified_revenue,
-        coalesce(sum(purchases.net_revenue) filter (where purchases.is_identified), 0)
-            / nullif(sum(purchases.net_revenue), 0) as capture_rate_revenue,
+        {{ ratio("coalesce(sum(purchases.net_revenue) filter (where purchases.is_identified), 0)",
+                 "nullif(sum(purchases.net_revenue), 0)") }} as capture_rate_revenue,
         count(distinct purchases.customer_id) as active_customers,
         count(distinct purchases.customer_id) filter (
             where first_purchase.first_purchase_date = purchases.order_date) as new_customers,
-        date_diff('day', any_value(data_start.first_order_date), purchases.order_date) as history_days,
-        date_diff('day', any_value(data_start.first_order_date), purchases.order_date)
+        {{ days_between("any_value(data_start.first_order_date)", "purchases.order_date") }} as history_days,
+        {{ days_between("any_value(data_start.first_order_date)", "purchases.order_date") }}
             >= {{ var('new_customer_history_days') }} as history_complete
     from purchases
     cross join data_start

@@ -73,7 +73,7 @@ customer_occasions as (
     select
         customer_id,
         min(month) as first_month,
-        (list(month order by order_date))[2] as second_month
+        {{ nth_value_by("month", "order_date", 2) }} as second_month
     from occasions
     group by customer_id
 ),
@@ -97,11 +97,11 @@ final as (
         capture.identified_purchases / capture.purchases as capture_rate_purchases,
         capture.revenue,
         capture.identified_revenue,
-        capture.identified_revenue / nullif(capture.revenue, 0) as capture_rate_revenue,
+        {{ ratio("capture.identified_revenue", "nullif(capture.revenue, 0)") }} as capture_rate_revenue,
         coalesce(activity.active_customers, 0) as active_customers,
         coalesce(activity.new_customers, 0) as new_customers,
-        greatest(date_diff('day', data_start.first_order_date, months.month), 0) as history_days,
-        date_diff('day', data_start.first_order_date, months.month)
+        greatest({{ days_between("data_start.first_order_date", "months.month") }}, 0) as history_days,
+        {{ days_between("data_start.first_order_date", "months.month") }}
             >= {{ var('new_customer_history_days') }} as history_complete,
         retention.retained_customers,
         retention.previous_customers,

@@ -8,7 +8,7 @@ with cases as (
         *,
         date_trunc('month', opened_at)::date as month,
         -- the exact elapsed time: date_diff('minute', ...) counts minute boundaries, up to a minute off per case
-        epoch(resolved_at - opened_at) / 3600.0 as hours_to_resolution
+        {{ hours_between("opened_at", "resolved_at") }} as hours_to_resolution
     from {{ ref('stg_service_cases') }}
 ),
 
@@ -21,7 +21,7 @@ case_kpis as (
         count(*) / nullif(count(distinct agent_id), 0) as cases_per_agent,
         count(*) filter (where category = 'complaint') as complaints,
         median(hours_to_resolution) filter (where category = 'complaint') as complaint_hours_to_resolution_median,
-        quantile_cont(hours_to_resolution, 0.9) filter (where category = 'complaint')
+        {{ quantile_continuous("hours_to_resolution", 0.9) }} filter (where category = 'complaint')
             as complaint_hours_to_resolution_p90,
         count(*) filter (where resolved_at is not null) as resolved_cases,
         count(*) filter (where resolved_at is not null and contacts = 1) as resolved_on_first_contact,
@@ -43,7 +43,7 @@ survey_kpis as (
         count(*) as survey_responses,
         count(*) filter (where score >= 9) as promoters,
         count(*) filter (where score <= 6) as detractors,
-        100.0 * (count(*) filter (where score >= 9) - count(*) filter (where score <= 6)) / count(*) as nps
+        100 * (count(*) filter (where score >= 9) - count(*) filter (where score <= 6)) / count(*) as nps
     from {{ ref('stg_survey_responses') }}
     group by 1
 ),

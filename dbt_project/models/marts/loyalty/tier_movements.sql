@@ -24,11 +24,10 @@ purchases as (
 ),
 
 months as (
-    select unnest(generate_series(
-        (select date_trunc('month', min(updated_at)) from statements),
-        greatest((select date_trunc('month', max(updated_at)) from statements),
-                 (select max(month) from purchases)),
-        interval 1 month))::date as month
+    select {{ each_month(
+        "(select date_trunc('month', min(updated_at)) from statements)",
+        "greatest((select date_trunc('month', max(updated_at)) from statements), (select max(month) from purchases))")
+    }} as month
 ),
 
 tier_at_month_end as (
@@ -39,7 +38,7 @@ tier_at_month_end as (
     qualify row_number() over (
         partition by months.month, statements.customer_id
         order by statements.updated_at desc,
-                 list_position(['bronze', 'silver', 'gold', 'platinum'], statements.tier) desc nulls last
+                 {{ position_in(['bronze', 'silver', 'gold', 'platinum'], 'statements.tier') }} desc nulls last
     ) = 1
 ),
 

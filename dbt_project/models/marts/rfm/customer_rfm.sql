@@ -26,7 +26,7 @@ final as (
         scored.r_score,
         scored.f_score,
         scored.m_score,
-        scored.r_score::varchar || scored.f_score::varchar || scored.m_score::varchar as rfm_cell,
+        scored.r_score::string || scored.f_score::string || scored.m_score::string as rfm_cell,
         segments.segment
     from scored
     left join {{ ref('rfm_segments') }} as segments

@@ -17,10 +17,10 @@ summary as (
     select
         snapshots.snapshot_date,
         occasions.customer_id,
-        date_diff('day', max(occasions.order_date), snapshots.snapshot_date) as recency_days,
+        {{ days_between("max(occasions.order_date)", "snapshots.snapshot_date") }} as recency_days,
         count(*) as frequency,
         sum(occasions.revenue) as monetary_total,
-        sum(occasions.revenue) / count(*) as monetary_mean
+        {{ ratio("sum(occasions.revenue)", "count(*)") }} as monetary_mean
     from snapshots
     inner join occasions on occasions.order_date <= snapshots.snapshot_date
     group by snapshots.snapshot_date, occasions.customer_id

@@ -27,7 +27,7 @@ final as (
         coalesce(cells.customers, 0) as customers,
         coalesce(cells.revenue, 0) as revenue,
         coalesce(cells.customers, 0) / sum(coalesce(cells.customers, 0)) over () as share_of_customers,
-        coalesce(cells.revenue, 0) / sum(coalesce(cells.revenue, 0)) over () as share_of_revenue
+        {{ ratio("coalesce(cells.revenue, 0)", "sum(coalesce(cells.revenue, 0)) over ()") }} as share_of_revenue
     from segments
     left join cells using (r_score, f_score)
 )

@@ -14,7 +14,7 @@ final as (
         count(*) as customers,
         count(*) / sum(count(*)) over () as share_of_customers,
         sum(rfm.monetary_total) as revenue,
-        sum(rfm.monetary_total) / sum(sum(rfm.monetary_total)) over () as share_of_revenue,
+        {{ ratio("sum(rfm.monetary_total)", "sum(sum(rfm.monetary_total)) over ()") }} as share_of_revenue,
         avg(rfm.recency_days) as avg_recency_days,
         avg(rfm.frequency) as avg_frequency,
         avg(rfm.monetary_mean) as avg_monetary_mean,
