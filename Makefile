@@ -19,7 +19,7 @@ DATASET ?= synthetic
 SCALE ?= 10000
 GROWTH ?=
 
-.PHONY: install browser demo dev dashboard test bench parse clean
+.PHONY: install browser java demo dev dashboard test bench parse clean
 
 install: $(STAMP)
 
@@ -50,7 +50,12 @@ browser:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
-test: install browser
+# CRM_ENGINE=spark_local / spark_thrift and their tests run Spark, which needs a Java runtime: Debian's JDK 17.
+java:
+	@command -v java >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
+
+test: install browser java
 	$(BIN)/python -m pytest
 
 bench: install

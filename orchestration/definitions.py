@@ -16,9 +16,16 @@ from orchestration.defs.quality import build_quality_report_asset
 from orchestration.defs.privacy import build_database_compacted, erasure_job, transform_after_erasure
 from orchestration.defs.resources import build_resources
 from orchestration.defs.serving import build_serving_assets
+from scaleout.engine import current_engine
 
 
 def build_definitions() -> dg.Definitions:
+    engine = current_engine()
+    if engine.is_spark:
+        raise RuntimeError(
+            f"CRM_ENGINE={engine.value}: the dbt project runs on Spark (`dbt build --target {engine.value}`, "
+            "docs/scale-out.md), but the pipeline's Python steps (ingestion, identity, CLV, publishing) run on "
+            "DuckDB only so far; unset CRM_ENGINE to run the pipeline")
     return dg.Definitions(
         assets=[*build_ingestion_assets(), build_quality_report_asset(), dbt_staging, customer_crosswalk, dbt_marts,
                 customer_clv, dbt_after_clv, lead_scores, *build_serving_assets(), audience_exports, build_database_compacted,

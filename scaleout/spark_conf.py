@@ -19,11 +19,15 @@ def spark_dir(settings: Settings) -> Path:
 
 
 def spark_conf(settings: Settings) -> dict[str, str]:
+    from splink.backends.spark import similarity_jar_location
+
     root = spark_dir(settings)
     return {
         "spark.master": os.environ.get("CRM_SPARK_MASTER", "local[2]"),
         "spark.driver.memory": os.environ.get("CRM_SPARK_DRIVER_MEMORY", "2g"),
         "spark.sql.shuffle.partitions": os.environ.get("CRM_SPARK_SHUFFLE_PARTITIONS", "2"),
+        # Splink's string-similarity functions (Jaro-Winkler and others), shipped in its wheel
+        "spark.jars": similarity_jar_location(),
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
         # dbt reports a failing statement itself; Spark's JSON log would repeat each with its whole stack
@@ -41,8 +45,6 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         # dbt-spark turns ANSI mode off in its own sessions; every other process must agree, or one model gives
         # an error on one path and a null on the other.
         "spark.sql.ansi.enabled": "false",
-        # String literals as written, as DuckDB reads them: a pattern such as '\\s+' keeps its backslash.
-        "spark.sql.parser.escapedStringLiterals": "true",
     }
 
 

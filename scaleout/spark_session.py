@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from ingestion.settings import Settings
-from scaleout.spark_conf import write_spark_conf
+from scaleout.spark_conf import spark_dir, write_spark_conf
 
 
 @contextmanager
@@ -18,6 +18,8 @@ def spark_session(settings: Settings) -> Iterator["pyspark.sql.SparkSession"]:  
 
     write_spark_conf(settings)
     session = SparkSession.builder.enableHiveSupport().getOrCreate()
+    # Splink breaks long query lineages by checkpointing (its Spark default): it needs a folder for them
+    session.sparkContext.setCheckpointDir(str(spark_dir(settings) / "checkpoints"))
     try:
         yield session
     finally:

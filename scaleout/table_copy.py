@@ -9,6 +9,11 @@ from pathlib import Path
 
 import duckdb
 
+from ingestion.settings import Settings
+
+# The schemas the dbt project reads as sources (dbt_project/models/staging/_sources.yml) and the Python steps write.
+SOURCE_SCHEMAS = ("raw", "quarantine", "identity", "clv", "sales")
+
 
 def duckdb_to_spark(con: duckdb.DuckDBPyConnection, spark, tables: list[str]) -> dict[str, int]:
     """Copy `schema.table` names from DuckDB into Spark tables of the same names; returns rows per table."""
@@ -47,3 +52,18 @@ def spark_to_duckdb(spark, con: duckdb.DuckDBPyConnection, tables: list[str]) ->
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return copied
+
+
+def copy_sources_to_spark(warehouse: Path, settings: Settings) -> dict[str, int]:
+    """Every table of the source schemas of the DuckDB file `warehouse` into the Spark warehouse of `settings`."""
+    from scaleout.spark_session import spark_session
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        tables = [f"{schema}.{name}" for schema, name in con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name IN "
+            f"({', '.join(repr(schema) for schema in SOURCE_SCHEMAS)}) ORDER BY 1, 2").fetchall()]
+        with spark_session(settings) as spark:
+            return duckdb_to_spark(con, spark, tables)
+    finally:
+        con.close()

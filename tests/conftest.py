@@ -18,11 +18,11 @@ DBT_DIR = REPO / "dbt_project"
 FIRST_DAY, LAST_DAY = "2026-06-01", "2026-06-30"
 
 
-def run_dbt(*args: str) -> None:
-    """Run the dbt CLI that sits beside this interpreter (the venv's), failing loudly."""
+def run_dbt(*args: str, env: dict[str, str] | None = None) -> None:
+    """Run the dbt CLI that sits beside this interpreter (the venv's), failing loudly; `env` adds variables."""
     dbt = Path(sys.executable).with_name("dbt")
     done = subprocess.run([str(dbt), *args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env={**os.environ, **(env or {})})
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
 
 

@@ -1,7 +1,7 @@
 {#- Identifier standardisation shared by every staging model. Each returns null for blank or invalid input. -#}
 
 {% macro standardise_email(column) -%}
-    case when {{ full_match('lower(trim(' ~ column ~ '))', '[^@\s]+@[^@\s]+\.[a-z]{2,}') }}
+    case when {{ full_match('lower(trim(' ~ column ~ '))', '[^@\\s]+@[^@\\s]+\\.[a-z]{2,}') }}
          then lower(trim({{ column }})) end
 {%- endmacro %}
 
@@ -17,7 +17,7 @@
             when {{ digits }} like '0%' then '+{{ cc }}' || substr({{ digits }}, 2)
             when {{ digits }} like '{{ cc }}%' and length({{ digits }}) >= 11 then '+' || {{ digits }}
         end,
-        '^\+[1-9][0-9]{7,14}$', 0), '')
+        {{ sql_string('^\\+[1-9][0-9]{7,14}$') }}, 0), '')
 {%- endmacro %}
 
 {% macro standardise_name(column) -%}

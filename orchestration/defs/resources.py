@@ -67,5 +67,5 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
     settings = get_settings()
     return {
         "duckdb": WarehouseResource(database=str(settings.warehouse_path), connection_config=connection_config()),
-        "dbt": ProjectDbtResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
+        "dbt": ProjectDbtResource(project_dir=dbt_project, target=dbt_project.target, dbt_executable=dbt_executable()),
     }

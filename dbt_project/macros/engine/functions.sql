@@ -1,10 +1,11 @@
 {#- The SQL that DuckDB and Spark spell differently, one macro each, dispatched on the adapter (duckdb__ / spark__).
-    Everything else in the models is SQL both engines read alike (QUALIFY needs Spark 4.2+, see docs/scale-out.md).
-    Spark reads string literals as written (spark.sql.parser.escapedStringLiterals, scaleout/spark_conf.py), so
-    a pattern such as '\s+' means the same on both. -#}
+    Everything else in the models is SQL both engines read alike (QUALIFY needs Spark 4.2+, see docs/scale-out.md). -#}
 
-{#- A text as an SQL string literal. A quote is spliced in with chr(39): Spark and DuckDB escape it differently. -#}
-{% macro sql_string(text) %}'{{ text | replace("'", "' || chr(39) || '") }}'{% endmacro %}
+{#- A text as an SQL string literal: quotes doubled on both; Spark also reads a backslash as an escape ('\s' is
+    's' there), so its backslashes are doubled. Regular expressions go through this, never as bare literals. -#}
+{% macro sql_string(text) %}{{ return(adapter.dispatch('sql_string')(text)) }}{% endmacro %}
+{% macro duckdb__sql_string(text) %}'{{ text | replace("'", "''") }}'{% endmacro %}
+{% macro spark__sql_string(text) %}'{{ text | replace("\\", "\\\\") | replace("'", "''") }}'{% endmacro %}
 
 {#- Does the whole value match the regular expression? -#}
 {% macro full_match(value, pattern) %}{{ return(adapter.dispatch('full_match')(value, pattern)) }}{% endmacro %}
@@ -143,10 +144,10 @@
     cast(pmod({{ halves[0] }} * {{ 18446744073709551616 % modulus }} + {{ halves[1] }}, {{ modulus }}) as bigint)
 {%- endmacro %}
 
-{#- Statements each session needs before it builds: Spark must read literals as written (see the top). -#}
+{#- Statements a build runs first: DuckDB's memory limit; nothing on Spark, whose settings are its cluster's. -#}
 {% macro session_settings() %}{{ return(adapter.dispatch('session_settings')()) }}{% endmacro %}
 {% macro duckdb__session_settings() %}{{ apply_memory_limit() }}{% endmacro %}
-{% macro spark__session_settings() %}set spark.sql.parser.escapedStringLiterals = true{% endmacro %}
+{% macro default__session_settings() %}{% endmacro %}
 
 {#- The timestamp `hours` (a whole number) later. -#}
 {% macro add_hours(value, hours) %}{{ return(adapter.dispatch('add_hours')(value, hours)) }}{% endmacro %}

@@ -1,6 +1,6 @@
 {#- dbt-spark's seed binds each value with `sql % values` in its session method, which does not escape quotes, so
-    "Can't Lose Them" (rfm_segments.csv) ends its literal early. Here each value is rendered as an escaped literal
-    (Spark SQL reads a backslash escape in a string literal); the seeds are a few dozen rows. -#}
+    "Can't Lose Them" (rfm_segments.csv) ends its literal early. Here each value is rendered as a literal with
+    sql_string (macros/engine/functions.sql); the seeds are a few dozen rows. -#}
 {% macro spark__load_csv_rows(model, agate_table) %}
     {%- set column_override = model['config'].get('column_types', {}) -%}
     {%- set statements = [] -%}
@@ -12,7 +12,7 @@
                 {%- set type = column_override.get(col_name, adapter.convert_type(agate_table, loop.index0)) -%}
                 {%- set value = row[loop.index0] -%}
                 {%- if value is none -%}cast(null as {{ type }})
-                {%- else -%}cast('{{ value | string | replace("\\", "\\\\") | replace("'", "\\'") }}' as {{ type }})
+                {%- else -%}cast({{ sql_string(value | string) }} as {{ type }})
                 {%- endif -%}{{ "," if not loop.last }}
             {%- endfor -%}){{ "," if not loop.last }}
             {%- endfor %}

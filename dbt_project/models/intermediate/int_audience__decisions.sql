@@ -24,8 +24,8 @@ qualified as (
         {{ audience[1] }} as priority,
         '{{ audience[2] }}' as channel,
         {{ audience[3] }}::double as holdout_share,
-        {{ "'" ~ audience[4] | replace("'", "''") ~ "'" if audience[4] else "null" }}::string as offer,
-        '{{ audience[5] | replace("'", "''") }}' as reason,
+        {{ sql_string(audience[4]) if audience[4] else "null" }}::string as offer,
+        {{ sql_string(audience[5]) }} as reason,
         candidates.*
     from candidates
     where ({{ audience[6] }})
