@@ -18,6 +18,7 @@ SEED ?= 42
 DATASET ?= synthetic
 SCALE ?= 10000
 GROWTH ?=
+ENGINE ?= duckdb
 
 .PHONY: install browser java demo dev dashboard test bench parse clean
 
@@ -58,8 +59,9 @@ java:
 test: install browser java
 	$(BIN)/python -m pytest
 
-bench: install
-	$(BIN)/python -m bench.run --scale $(SCALE) --growth "$(GROWTH)"
+# ENGINE=spark_local also builds the dbt project on Spark beside DuckDB at each scale (docs/scale-out.md).
+bench: install $(if $(filter spark%,$(ENGINE)),java)
+	$(BIN)/python -m bench.run --scale $(SCALE) --growth "$(GROWTH)" --engine $(ENGINE)
 
 clean:
 	rm -rf data .dagster_home/* dbt_project/target dbt_project/logs

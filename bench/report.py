@@ -157,6 +157,18 @@ def markdown(results: dict) -> str:
                              for g in published])
         lines += ["", "Measured: " + ", ".join(f"{g['scale']:,} customers {g.get('measured_at', results['started_at'])}"
                                               for g in growth) + "."]
+    on_spark = sorted((g for g in results["growth"] if "engines" in g), key=lambda g: g["scale"])
+    if on_spark:
+        lines += ["", "## The dbt project on Spark (`make bench ENGINE=spark_local`)", "",
+                  "Every seed, model and dbt test built from the same sources (`dbt build`; DuckDB with "
+                  "--full-refresh), Spark's JVM start included: the overhead of Spark on one machine, not a speed-up.",
+                  ""]
+        lines += _table(["customers", "engine", "source rows", "copy into Spark s", "DuckDB s", "Spark s",
+                         "Spark / DuckDB", "Spark rows per core-second", "DuckDB peak MiB", "Spark peak MiB"],
+                        [[g["scale"], e["engine"], e["source_rows"], e["copy_seconds"], e["duckdb_seconds"],
+                          e["spark_seconds"], f"{e['overhead']}x", e["spark_rows_per_core_second"],
+                          e["duckdb_peak_rss_mib"], e["spark_peak_rss_mib"]]
+                         for g in on_spark for e in [g["engines"]]])
     lines += ["", "## Targets", ""]
     lines += _table(["target", "goal", "measured", "status"], targets(results))
     return "\n".join(lines) + "\n"

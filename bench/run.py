@@ -22,6 +22,7 @@ import duckdb
 import psutil
 
 from bench import compare
+from bench.engines import measure_dbt_on_spark
 from bench.measure import Measurement, measured
 from bench.report import markdown
 from identity.evaluation import febrl_records, generator_records
@@ -195,6 +196,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--growth", default="", help="other scales to run for the growth table, e.g. 10000,1000000")
     parser.add_argument("--add-growth", default="", help="run only the pipeline at these scales and add them to the "
                         "saved results of --scale (a large scale on its own, after the full run)")
+    parser.add_argument("--engine", default="duckdb", choices=["duckdb", "spark_local"],
+                        help="spark_local: also build the dbt project on Spark beside DuckDB, at each scale")
     parser.add_argument("--days", type=int, default=DAYS, help=argparse.SUPPRESS)  # the tests' small run only
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--identity-sample", type=int, default=20_000,
@@ -218,6 +221,9 @@ def main(argv: list[str] | None = None) -> dict:
             print(f"[bench] pipeline at {scale:,} customers x {args.days} days", flush=True)
             run = run_pipeline(scale, work / str(scale), args.days)
             records = run.pop("records")
+            if args.engine != "duckdb":
+                print(f"[bench] dbt project on {args.engine} at {scale:,} customers", flush=True)
+                run["engines"] = measure_dbt_on_spark(args.engine)
             run["measured_at"] = datetime.now().isoformat(timespec="seconds")
             results["growth"] = [g for g in results["growth"] if g["scale"] != scale] + [run]
             if scale == args.scale and not args.add_growth:

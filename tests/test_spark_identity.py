@@ -14,15 +14,16 @@ import pytest
 pytestmark = pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java (`make java` installs it)")
 
 
-def test_the_spark_linker_scores_the_pairs_duckdb_scores(pipeline, tmp_path):
+def test_the_spark_linker_scores_the_pairs_duckdb_scores(tmp_path):
     from identity.evaluation import febrl_records
     from identity.probabilistic import probabilistic_edges
     from identity.spark_linker import spark_probabilistic_edges
+    from ingestion.settings import get_settings
     from scaleout.spark_session import spark_session
 
     records = febrl_records(1)
     on_duckdb = probabilistic_edges(records, threshold=0.5)
-    with spark_session(dataclasses.replace(pipeline.settings, data_dir=tmp_path)) as spark:
+    with spark_session(dataclasses.replace(get_settings(), data_dir=tmp_path)) as spark:
         on_spark = spark_probabilistic_edges(spark, records, threshold=0.5)
 
     key = ["left_index", "right_index"]
