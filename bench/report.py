@@ -49,7 +49,9 @@ def markdown(results: dict) -> str:
              "",
              f"Run {results['started_at']} on {machine['cores']} cores, {machine['memory_gib']} GiB, "
              f"Python {machine['python']}. {main['rows']:,} landed rows, {main['customer_records']:,} customer "
-             "records. Command: `make bench SCALE=" + str(main["scale"]) + "`.",
+             "records. Command: `make bench SCALE=" + str(main["scale"])
+             + "".join(f" {knob}={results[key]}" for knob, key in (("GROWTH", "growth_scales"), ("ENGINE", "engine"))
+                       if results.get(key)) + "`.",
              "", "## Stages (through Dagster)", ""]
     lines += _table(["stage", "seconds", "rows/s", "peak RSS MiB"],
                     [[s["stage"], s["seconds"], s["rows_per_second"], s["peak_rss_mib"]] for s in main["stages"]])

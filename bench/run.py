@@ -65,7 +65,7 @@ def _run_processes() -> multiprocessing.context.BaseContext:
     """Fresh processes forked from a server that has imported the definitions once (17 s of imports, GX's
     most), so a run's process starts in well under a second and holds nothing of earlier runs."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["orchestration.definitions"])
+    context.set_forkserver_preload(["bench.fork_main", "orchestration.definitions"])
     return context
 
 
@@ -212,7 +212,8 @@ def main(argv: list[str] | None = None) -> dict:
         # scales added on their own earlier (--add-growth) stay in the growth table, with their dates
         earlier = json.loads(saved.read_text())["growth"] if saved.exists() else []
         results = {"started_at": datetime.now().isoformat(timespec="seconds"), "machine": machine(),
-                   "growth": [g for g in earlier if "measured_at" in g]}
+                   "growth": [g for g in earlier if "measured_at" in g],
+                   "growth_scales": args.growth, "engine": args.engine if args.engine != "duckdb" else None}
         scales = sorted({args.scale, *(int(s) for s in args.growth.split(",") if s)})
     saved_env = {k: os.environ.get(k) for k in SETTINGS}
     work = Path(tempfile.mkdtemp(prefix="crm-bench-"))
