@@ -1,5 +1,6 @@
-"""Tables copied between a DuckDB file and the Spark warehouse through Parquet: how an existing DuckDB warehouse
-moves onto Spark, and how Spark's marts reach DuckDB (the BI database, the parity test)."""
+"""Tables copied between a DuckDB file and the Spark warehouse through Parquet: how an existing DuckDB warehouse's
+sources move onto Spark (`python -m scaleout copy-sources`, the bench), and how Spark's marts reach a DuckDB file
+to be compared (the parity test). The publish from Spark to the BI database is not built yet."""
 
 from __future__ import annotations
 
