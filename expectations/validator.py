@@ -22,6 +22,7 @@ import duckdb
 import great_expectations as gx
 import pandas as pd
 
+from expectations.row_sql import DUCKDB, FAILURE_COLUMNS, outcome_of, type_rules, typed_select
 from expectations.suites import expectations_at, load_suite, resolve_kwargs
 from ingestion.audit import MALFORMED_RULES
 from ingestion.contracts import FeedContract
@@ -29,7 +30,6 @@ from ingestion.warehouse import ATTRIBUTE_NULLED, ROW_QUARANTINED
 
 logging.getLogger("great_expectations").setLevel(logging.ERROR)
 
-SQL_TYPES = {"integer": "BIGINT", "decimal": "DOUBLE", "date": "DATE", "timestamp": "TIMESTAMP", "boolean": "BOOLEAN"}
 ROW_ID = "_row_id"
 MAX_BATCH_ROWS = 1_000_000  # rows GX holds in one pandas batch: bounds memory on a long backfill
 
@@ -59,15 +59,6 @@ class Validation:
     failures_by_rule: dict[str, int]
     batch_checks: list[BatchCheck]
     rows_attribute_nulled: int = 0  # rows that passed with an attribute nulled
-
-
-def outcome_of(expectation: dict) -> str:
-    """What a failing row rule does: quarantine the row (the default) or null the attribute it judged."""
-    action = expectation.get("meta", {}).get("on_failure", "quarantine_row")
-    if action not in ("quarantine_row", "null_attribute"):
-        raise ValueError(f"rule {expectation['meta'].get('rule')}: on_failure must be quarantine_row or "
-                         f"null_attribute, not {action!r}")
-    return ATTRIBUTE_NULLED if action == "null_attribute" else ROW_QUARANTINED
 
 
 def check_nullable_rules(contract: FeedContract, suite: dict) -> None:
@@ -112,29 +103,15 @@ def _run_suite(name: str, expectations: list[dict], now: datetime, con, frame: p
         context.data_sources.delete(name)
 
 
-def _typed_select(contract: FeedContract) -> str:
-    columns = []
-    for column in contract.columns:
-        name = f'"{column.name}"'
-        if column.type in SQL_TYPES:
-            columns.append(f"try_cast(nullif(trim({name}), '') AS {SQL_TYPES[column.type]}) AS {name}")
-        else:
-            columns.append(f"nullif(trim({name}), '') AS {name}")
-    return ", ".join(columns)
-
-
 def _type_failures(con: duckdb.DuckDBPyConnection, contract: FeedContract, days: tuple[date, date]) -> pd.DataFrame:
     """Rows whose value is present but does not parse as the contract's type."""
-    parts = [
-        f"SELECT _source_file, _row_number, '{c.name}_is_{c.type}' AS rule, '{c.name}' AS column_name, "
-        f"'{ROW_QUARANTINED}' AS outcome "
-        f"FROM raw.{contract.feed} WHERE _load_date BETWEEN ? AND ? AND nullif(trim(\"{c.name}\"), '') IS NOT NULL "
-        f"AND try_cast(trim(\"{c.name}\") AS {SQL_TYPES[c.type]}) IS NULL"
-        for c in contract.columns if c.type in SQL_TYPES
-    ]
-    if not parts:
+    rules = type_rules(contract, DUCKDB)
+    if not rules:
         return pd.DataFrame(columns=FAILURE_COLUMNS)
-    return con.execute(" UNION ALL ".join(parts), [days[0], days[1]] * len(parts)).df()
+    rows = f"(SELECT * FROM raw.{contract.feed} WHERE _load_date BETWEEN ? AND ?)"
+    return con.execute(" UNION ALL ".join(
+        f"SELECT _source_file, _row_number, '{r.rule}' AS rule, '{r.column}' AS column_name, "
+        f"'{r.outcome}' AS outcome FROM {rows} WHERE {r.failing}" for r in rules), [days[0], days[1]] * len(rules)).df()
 
 
 def _day_windows(con, contract: FeedContract, days: tuple[date, date]) -> list[tuple[date, date]]:
@@ -158,7 +135,7 @@ def _batch(con, contract: FeedContract, days: tuple[date, date], exclude: pd.Dat
     con.register("_excluded_rows", exclude[["_source_file", "_row_number"]])
     present = " OR ".join(f'nullif(trim("{c}"), \'\') IS NOT NULL' for c in identifiers) or "true"
     frame = con.execute(
-        f"SELECT _source_file, _row_number, {_typed_select(contract)}, "
+        f"SELECT _source_file, _row_number, {typed_select(contract, DUCKDB)}, "
         f"CASE WHEN {present} THEN true END AS _identifier_present "
         f"FROM raw.{contract.feed} r WHERE _load_date BETWEEN ? AND ? "
         f"AND NOT EXISTS (SELECT 1 FROM _excluded_rows x WHERE x._source_file = r._source_file "
@@ -225,8 +202,6 @@ def _row_failures(outcomes: list, frame: pd.DataFrame) -> pd.DataFrame:
         failures.append(rows.assign(rule=rule, column_name=column, outcome=result))
     return pd.concat(failures, ignore_index=True) if failures else pd.DataFrame(columns=FAILURE_COLUMNS)
 
-
-FAILURE_COLUMNS = ["_source_file", "_row_number", "rule", "column_name", "outcome"]
 
 
 def _settle_outcomes(failures: pd.DataFrame) -> pd.DataFrame:

@@ -15,7 +15,8 @@ import duckdb
 import pytest
 
 from expectations.suites import expectations_at, load_suite
-from expectations.validator import SQL_TYPES, outcome_of, validate_days
+from expectations.row_sql import SQL_TYPES, outcome_of
+from expectations.validator import validate_days
 from ingestion.audit import reconcile
 from ingestion.contracts import load_contracts
 from ingestion.loader import FeedLoader
