@@ -29,13 +29,19 @@ def ensure_reconciliation_table(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"ALTER TABLE audit.load_reconciliation ADD COLUMN IF NOT EXISTS {column}")
 
 
-def reconcile(con: duckdb.DuckDBPyConnection, contract: FeedContract, first: date, last: date, run_id: str) -> list[dict]:
-    """Write and return one reconciliation row per landing day in first..last."""
-    feed, key = contract.feed, ", ".join(f'"{k}"' for k in contract.natural_key)
-    ensure_reconciliation_table(con)
-    con.execute("DELETE FROM audit.load_reconciliation WHERE feed = ? AND load_date BETWEEN ? AND ?", [feed, first, last])
-    con.execute(
-        f"""INSERT INTO audit.load_reconciliation
+def reconciliation_sql(contract: FeedContract, first: date, last: date, run_id: str, reconciled_at: datetime,
+                       anonymised: str | None) -> str:
+    """One row per landing day in first..last, in load_reconciliation's column order. Plain SQL that DuckDB and
+    Spark both run (scaleout/spark_ingest.py), so the balance is defined once; `anonymised` is the table of facts
+    an erasure kept, where the engine has one."""
+    feed, key = contract.feed, ", ".join(f"r.{k}" for k in contract.natural_key)
+    days = f"BETWEEN DATE '{first}' AND DATE '{last}'"
+    row = "concat(_source_file, ':', CAST(_row_number AS VARCHAR(20)))"
+    anonymised_days = (f"SELECT _load_date AS load_date, count(*) AS rows_anonymised FROM {anonymised} "
+                       f"WHERE _load_date {days} GROUP BY _load_date" if anonymised
+                       else "SELECT CAST(NULL AS DATE) AS load_date, CAST(0 AS BIGINT) AS rows_anonymised "
+                            "FROM audit.load_manifest WHERE false")
+    return f"""
         WITH files AS (
             SELECT load_date,
                    count(*) FILTER (WHERE status = 'loaded') AS files_loaded,
@@ -43,46 +49,52 @@ def reconcile(con: duckdb.DuckDBPyConnection, contract: FeedContract, first: dat
                    count(*) FILTER (WHERE status IN ('failed', 'empty')) AS files_failed,
                    coalesce(sum(rows_read), 0) AS rows_read,
                    coalesce(sum(rows_suppressed), 0) AS rows_suppressed
-            FROM audit.load_manifest WHERE feed = ? AND load_date BETWEEN ? AND ? GROUP BY load_date
+            FROM audit.load_manifest WHERE feed = '{feed}' AND load_date {days} GROUP BY load_date
         ),
         quarantined AS (
             SELECT _load_date AS load_date,
-                   count(DISTINCT (_source_file, _row_number)) FILTER (WHERE outcome = '{ROW_QUARANTINED}')
-                       AS rows_quarantined,
-                   count(DISTINCT (_source_file, _row_number)) FILTER (WHERE outcome <> '{ROW_QUARANTINED}')
-                       AS rows_attribute_nulled  -- passed rows: counted in rows_passed too
-            FROM quarantine.{feed} WHERE _load_date BETWEEN ? AND ? GROUP BY 1
+                   count(DISTINCT {row}) FILTER (WHERE outcome = '{ROW_QUARANTINED}') AS rows_quarantined,
+                   -- passed rows: counted in rows_passed too
+                   count(DISTINCT {row}) FILTER (WHERE outcome <> '{ROW_QUARANTINED}') AS rows_attribute_nulled
+            FROM quarantine.{feed} WHERE _load_date {days} GROUP BY _load_date
         ),
         passed AS (
             SELECT r._load_date, row_number() OVER (
                 PARTITION BY {key} ORDER BY r._load_date, r._source_file, r._row_number) > 1 AS is_redelivery
             FROM raw.{feed} r
-            ANTI JOIN (SELECT * FROM quarantine.{feed} WHERE outcome = '{ROW_QUARANTINED}') q
-                USING (_source_file, _row_number)
-            WHERE r._load_date <= ?
+            WHERE r._load_date <= DATE '{last}' AND NOT EXISTS (
+                SELECT 1 FROM quarantine.{feed} q WHERE q.outcome = '{ROW_QUARANTINED}'
+                AND q._source_file = r._source_file AND q._row_number = r._row_number)
         ),
         passed_by_day AS (
             SELECT _load_date AS load_date, count(*) AS rows_passed,
                    count(*) FILTER (WHERE is_redelivery) AS redeliveries_removed
-            FROM passed WHERE _load_date BETWEEN ? AND ? GROUP BY 1
+            FROM passed WHERE _load_date {days} GROUP BY _load_date
         ),
-        anonymised AS (  -- facts an erasure kept without their person: no longer in any landing file
-            SELECT _load_date AS load_date, count(*) AS rows_anonymised
-            FROM {anonymised_table(feed)} WHERE _load_date BETWEEN ? AND ? GROUP BY 1
-        )
-        SELECT ?, ?, files.load_date, files_loaded, files_skipped_duplicate, files_failed, rows_read,
-               coalesce(rows_passed, 0), coalesce(rows_quarantined, 0), coalesce(redeliveries_removed, 0),
-               coalesce(rows_passed, 0) - coalesce(redeliveries_removed, 0),
-               rows_read = coalesce(rows_passed, 0) + coalesce(rows_quarantined, 0) + rows_suppressed, ?,
-               rows_suppressed, coalesce(rows_anonymised, 0), coalesce(rows_attribute_nulled, 0)
+        anonymised AS ({anonymised_days})  -- facts an erasure kept without their person: in no landing file now
+        SELECT '{run_id}' AS run_id, '{feed}' AS feed, files.load_date, files_loaded, files_skipped_duplicate,
+               files_failed, rows_read, coalesce(rows_passed, 0) AS rows_passed,
+               coalesce(rows_quarantined, 0) AS rows_quarantined,
+               coalesce(redeliveries_removed, 0) AS redeliveries_removed,
+               coalesce(rows_passed, 0) - coalesce(redeliveries_removed, 0) AS rows_unique,
+               rows_read = coalesce(rows_passed, 0) + coalesce(rows_quarantined, 0) + rows_suppressed AS balanced,
+               TIMESTAMP '{reconciled_at.isoformat(sep=' ')}' AS reconciled_at, rows_suppressed,
+               coalesce(rows_anonymised, 0) AS rows_anonymised, coalesce(rows_attribute_nulled, 0) AS rows_attribute_nulled
         FROM files
-        LEFT JOIN quarantined USING (load_date)
-        LEFT JOIN passed_by_day USING (load_date)
-        LEFT JOIN anonymised USING (load_date)""",
-        [feed, first, last, first, last, last, first, last, first, last, run_id, feed, datetime.now()],
-    )
+        LEFT JOIN quarantined ON quarantined.load_date = files.load_date
+        LEFT JOIN passed_by_day ON passed_by_day.load_date = files.load_date
+        LEFT JOIN anonymised ON anonymised.load_date = files.load_date"""
+
+
+def reconcile(con: duckdb.DuckDBPyConnection, contract: FeedContract, first: date, last: date, run_id: str) -> list[dict]:
+    """Write and return one reconciliation row per landing day in first..last."""
+    ensure_reconciliation_table(con)
+    con.execute("DELETE FROM audit.load_reconciliation WHERE feed = ? AND load_date BETWEEN ? AND ?",
+                [contract.feed, first, last])
+    con.execute("INSERT INTO audit.load_reconciliation " + reconciliation_sql(
+        contract, first, last, run_id.replace("'", "''"), datetime.now(), anonymised_table(contract.feed)))
     cursor = con.execute("SELECT * FROM audit.load_reconciliation WHERE feed = ? AND load_date BETWEEN ? AND ? "
-                         "ORDER BY load_date", [feed, first, last])
+                         "ORDER BY load_date", [contract.feed, first, last])
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 

@@ -9,46 +9,20 @@ and written in one transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
-from pyarrow import ArrowException
 
 from ingestion.contracts import FeedContract
-from ingestion.files import LandedFile, fingerprint, list_day_files
-from ingestion.readers import (Reject, StagedGroup, csv_header, drop_staged, line_as_delivered, parquet_columns,
-                               read_csv_group, read_jsonl_lines, read_parquet_group, stage_jsonl_group)
+from ingestion.file_checks import CheckedFile, FileChecks, FileResult
+from ingestion.files import list_day_files
+from ingestion.readers import (Reject, StagedGroup, drop_staged, line_as_delivered, read_csv_group, read_jsonl_lines,
+                               read_parquet_group, stage_jsonl_group)
 from ingestion.warehouse import ROW_QUARANTINED, ensure_feed_tables, insert_rows
 from privacy.suppression import is_empty, suppressed_rows_sql
 from serving.pseudonym import install_pseudonym_macro
-
-
-class FileFault(Exception):
-    """A file that cannot be loaded at all; the message names the rule it broke."""
-
-
-@dataclass
-class FileResult:
-    feed: str
-    file: str
-    status: str
-    rows_read: int = 0
-    rows_loaded: int = 0
-    rows_rejected: int = 0
-    rows_suppressed: int = 0  # rows carrying an identifier an erasure suppressed: not written to raw
-    warnings: list[str] = field(default_factory=list)
-    error: str | None = None
-    header: list[str] = field(default_factory=list)
-
-    @property
-    def message(self) -> str:
-        parts = ([self.error] if self.error else []) + self.warnings
-        return "; ".join(parts)
-
-    def describe(self) -> str:
-        return f"[{self.feed}] {self.file}: {self.status}" + (f" - {self.message}" if self.message else "")
 
 
 @dataclass
@@ -56,15 +30,6 @@ class DayLoad:
     feed: str
     day: date
     files: list[FileResult]
-
-
-@dataclass
-class _File:
-    """A file that passed the checks made before reading, with what the write needs."""
-    path: Path
-    day: date
-    result: FileResult
-    landed: LandedFile
 
 
 REJECT_RULES = {"TOO MANY COLUMNS": "malformed_row", "MISSING COLUMNS": "malformed_row",
@@ -95,12 +60,14 @@ class FeedLoader:
         """Replace these days' rows with what their files hold now. Files are checked and read first (a broken
         file fails alone), then everything is written in one transaction."""
         loaded_at = datetime.now()
-        self._prepare_manifest(days)
+        manifest = self.con.execute("SELECT checksum, file_path, load_date, status, message FROM audit.load_manifest "
+                                    "WHERE feed = ? ORDER BY loaded_at", [self.contract.feed]).fetchall()
+        self.checks = FileChecks(self.contract, self.landing_dir, manifest, days)
         by_day: dict[date, list[FileResult]] = {day: [] for day in days}
-        files: list[_File] = []
+        files: list[CheckedFile] = []
         for day in days:
             for path in list_day_files(self.landing_dir, self.contract, day):
-                checked = self._check_file(path, day)
+                checked = self.checks.check(path, day)
                 by_day[day].append(checked.result)
                 if checked.result.status == "loaded":
                     files.append(checked)
@@ -110,10 +77,7 @@ class FeedLoader:
         try:
             self._clear_days(days)
             self._write(groups, files, rejects, loaded_at)
-            manifest = [(self.contract.feed, day, r.file, landed.size_bytes, landed.checksum, r.status, r.rows_read,
-                         r.rows_loaded, r.rows_rejected, r.message or None, loaded_at, r.rows_suppressed)
-                        for day, r, landed in self._manifest_rows]
-            insert_rows(self.con, "audit.load_manifest", manifest)
+            insert_rows(self.con, "audit.load_manifest", self.checks.manifest_rows(loaded_at))
             self.con.execute("COMMIT")
         except Exception:
             self.con.execute("ROLLBACK")
@@ -122,91 +86,13 @@ class FeedLoader:
             drop_staged(self.con)
         return [DayLoad(self.contract.feed, day, by_day[day]) for day in days]
 
-    # -- checks before reading --------------------------------------------------------------------
-    def _prepare_manifest(self, days: list[date]) -> None:
-        """What earlier loads tell about each file: content already loaded on another day, files already
-        known, the newest loaded day and the files that arrived late (a re-run keeps their note)."""
-        rows = self.con.execute("SELECT checksum, file_path, load_date, status, message FROM audit.load_manifest "
-                                "WHERE feed = ? ORDER BY loaded_at", [self.contract.feed]).fetchall()
-        reloading = set(days)
-        self._loaded_elsewhere = {}
-        self._late_notes: dict[str, str] = {}
-        for checksum, path, day, status, message in rows:
-            if status == "loaded" and day not in reloading:
-                self._loaded_elsewhere.setdefault(checksum, f"{path} (loaded for {day})")
-            for note in (message or "").split("; "):
-                if note.startswith("late arrival:"):
-                    self._late_notes[path] = note
-        self._known_files = {r[1] for r in rows}
-        self._newest_day = max((r[2] for r in rows), default=None)
-        self._seen: dict[str, tuple[str, date]] = {}  # checksum -> the file of this load that has it, and its day
-        self._manifest_rows: list[tuple[date, FileResult, LandedFile]] = []
-
-    def _check_file(self, path: Path, day: date) -> _File:
-        rel = str(path.relative_to(self.landing_dir)) if path.is_relative_to(self.landing_dir) else str(path)
-        result = FileResult(self.contract.feed, rel, "loaded")
-        landed = fingerprint(path, check_utf8=self.contract.format != "parquet")
-        self._manifest_rows.append((day, result, landed))
-        try:
-            if landed.size_bytes == 0:
-                raise FileFault("empty file (0 bytes)")
-            if path.suffix.lower() not in self.contract.suffixes:
-                raise FileFault(f"wrong format: expected {'/'.join(self.contract.suffixes)} for a "
-                                f"{self.contract.format} feed, got '{path.suffix or 'no extension'}'")
-            earlier = self._loaded_elsewhere.get(landed.checksum) or self._earlier_in_this_load(landed.checksum, day)
-            if earlier:
-                result.status = "duplicate"
-                result.warnings.append(f"same checksum as {earlier}: delivered twice, skipped")
-                return _File(path, day, result, landed)
-            self._seen[landed.checksum] = (rel, day)
-            if rel in self._late_notes:
-                result.warnings.append(self._late_notes[rel])
-            elif rel not in self._known_files and self._newest_day is not None and self._newest_day > day:
-                result.warnings.append(f"late arrival: delivered after {self._newest_day} was loaded; "
-                                       f"loaded into its own day {day}")
-            if landed.utf8_error:
-                result.warnings.append(f"non-UTF-8 bytes from {landed.utf8_error}: affected rows quarantined")
-            if self.contract.format == "csv":
-                header = csv_header(path)
-                if not header or any(not name.strip() for name in header) or len(set(header)) < len(header):
-                    raise FileFault(f"unreadable csv header {header}: every column needs a distinct name")
-                self._check_columns(header, result)
-            elif self.contract.format == "parquet":
-                self._check_columns(parquet_columns(path), result)
-        except FileFault as fault:
-            result.status = "empty" if landed.size_bytes == 0 else "failed"
-            result.error = str(fault)
-        except (OSError, ArrowException) as exc:  # pyarrow's errors for a truncated or foreign file
-            result.status = "failed"
-            result.error = f"unreadable {self.contract.format} file: {str(exc).splitlines()[0]}"
-        return _File(path, day, result, landed)
-
-    def _earlier_in_this_load(self, checksum: str, day: date) -> str | None:
-        if checksum not in self._seen:
-            return None
-        rel, its_day = self._seen[checksum]
-        return f"{rel} (same delivery)" if its_day == day else f"{rel} (loaded for {its_day})"
-
-    def _check_columns(self, header: list[str], result: FileResult) -> None:
-        expected = self.contract.column_names
-        missing = [c for c in expected if c not in header]
-        missing_required = [c for c in missing if c in self.contract.required_columns]
-        if missing_required:
-            raise FileFault(f"missing required column(s) {missing_required}; file has {header}")
-        if missing:
-            result.warnings.append(f"missing optional column(s) {missing}: loaded as null")
-        extra = [c for c in header if c not in expected]
-        if extra:
-            result.warnings.append(f"schema drift: unknown column(s) {extra} kept in _extra_columns")
-        result.header = header
-
     # -- reading -----------------------------------------------------------------------------------
-    def _read(self, files: list[_File]) -> tuple[list[StagedGroup], list[Reject]]:
+    def _read(self, files: list[CheckedFile]) -> tuple[list[StagedGroup], list[Reject]]:
         """Read the files in groups of like files; a group that fails is re-read file by file, so only the
         broken file is marked failed."""
         if self.contract.format == "jsonl":
             return self._read_jsonl(files)
-        by_layout: dict[tuple, list[_File]] = {}
+        by_layout: dict[tuple, list[CheckedFile]] = {}
         for f in files:
             by_layout.setdefault(tuple(f.result.header), []).append(f)
         groups, rejects = [], []
@@ -216,7 +102,7 @@ class FeedLoader:
                 rejects += batch[1]
         return groups, rejects
 
-    def _readable_batches(self, members: list[_File], header: list[str], number: int):
+    def _readable_batches(self, members: list[CheckedFile], header: list[str], number: int):
         table = f"_staged_{number}"
         paths = [str(f.path) for f in members]
         try:
@@ -233,21 +119,15 @@ class FeedLoader:
                 batches += self._readable_batches([member], header, number * 100_000 + n + 1)
             return batches
 
-    def _read_jsonl(self, files: list[_File]) -> tuple[list[StagedGroup], list[Reject]]:
+    def _read_jsonl(self, files: list[CheckedFile]) -> tuple[list[StagedGroup], list[Reject]]:
         if not files:
             return [], []
         keys, rejects = read_jsonl_lines(self.con, [str(f.path) for f in files])
         by_keys: dict[tuple, list[str]] = {}
         for f in files:
-            present = keys[str(f.path)]
-            header = [c for c in self.contract.column_names if c in present]
-            header += [k for k in present if k not in self.contract.column_names]
-            try:
-                self._check_columns(header, f.result)
-            except FileFault as fault:
-                f.result.status, f.result.error = "failed", str(fault)
-                continue
-            by_keys.setdefault(tuple(header), []).append(str(f.path))
+            self.checks.check_keys(f, keys[str(f.path)])
+            if f.result.status == "loaded":
+                by_keys.setdefault(tuple(f.result.header), []).append(str(f.path))
         groups = [stage_jsonl_group(self.con, paths, list(header), f"_staged_{n}")
                   for n, (header, paths) in enumerate(by_keys.items())]
         failed = {str(f.path) for f in files if f.result.status != "loaded"}
@@ -270,7 +150,7 @@ class FeedLoader:
         self.con.execute("DELETE FROM audit.load_manifest WHERE feed = ? AND load_date IN (SELECT day FROM _days)",
                          [self.contract.feed])
 
-    def _write(self, groups: list[StagedGroup], files: list[_File], rejects: list[Reject], loaded_at: datetime) -> None:
+    def _write(self, groups: list[StagedGroup], files: list[CheckedFile], rejects: list[Reject], loaded_at: datetime) -> None:
         if not files:
             return
         by_path = {str(f.path): f for f in files}
@@ -304,18 +184,11 @@ class FeedLoader:
         for r in rejects:
             if r.path in by_path:
                 by_path[r.path].result.rows_rejected += 1
-        for f in files:
-            f.result.rows_read = f.result.rows_loaded + f.result.rows_rejected + f.result.rows_suppressed
-            if f.result.rows_suppressed:
-                f.result.warnings.append(f"{f.result.rows_suppressed} row(s) suppressed: they carry an identifier "
-                                         "an erasure request removed")
-            if f.result.rows_read == 0:
-                f.result.status = "empty"
-                f.result.warnings.append("header only: no data rows")
+        self.checks.settle_counts(files)
         self.con.execute("DROP TABLE _file_map")
 
     @staticmethod
-    def _quarantined_line(reject: Reject, file: _File) -> str:
+    def _quarantined_line(reject: Reject, file: CheckedFile) -> str:
         """The rejected line as delivered; for a file with non-UTF-8 bytes, re-read from the file itself."""
         if file.landed.utf8_error and reject.offset is not None:
             return line_as_delivered(reject.path, reject.offset) or reject.line

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 
@@ -131,14 +130,6 @@ def stage_jsonl_group(con: duckdb.DuckDBPyConnection, paths: list[str], keys: li
     return StagedGroup(table, keys, paths, rows=table)
 
 
-def csv_header(path: Path) -> list[str]:
-    """The first record's names; a UTF-8 byte-order mark (as spreadsheet exports write) is not part of them."""
-    import csv
-
-    with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
-        return next(csv.reader(handle), [])
-
-
 def line_as_delivered(path: str, offset: int) -> str | None:
     """The physical line starting at `offset`, with bytes that are not UTF-8 written as \\xNN escapes. DuckDB's own
     copy of a rejected line replaces such bytes and can lose the delimiter after them. None when `offset` is not
@@ -150,9 +141,3 @@ def line_as_delivered(path: str, offset: int) -> str | None:
                 return None
         line = handle.readline()
     return line.rstrip(b"\r\n").decode("utf-8", errors="backslashreplace")
-
-
-def parquet_columns(path: Path) -> list[str]:
-    import pyarrow.parquet as pq
-
-    return list(pq.read_schema(path).names)

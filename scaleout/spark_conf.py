@@ -45,6 +45,9 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         # dbt-spark turns ANSI mode off in its own sessions; every other process must agree, or one model gives
         # an error on one path and a null on the other.
         "spark.sql.ansi.enabled": "false",
+        # Derby cannot filter partitions by a DATE (raw and quarantine are partitioned by _load_date): list them all
+        # and filter in Spark. A cluster's metastore (MySQL, PostgreSQL) filters them itself.
+        "spark.sql.hive.metastorePartitionPruningFallbackOnException": "true",
     }
 
 
