@@ -117,7 +117,11 @@ def record_checks(con: duckdb.DuckDBPyConnection, feed: str, first: date, last: 
     insert_rows(con, "audit.check_results", rows)
 
 
+def newest_delivery_sql(feed: str, up_to: date) -> str:
+    """The newest landing day up to `up_to` on which a file of the feed loaded at least one row (DuckDB and Spark)."""
+    return (f"SELECT max(load_date) FROM audit.load_manifest WHERE feed = '{feed}' AND load_date <= DATE '{up_to}' "
+            "AND status = 'loaded' AND rows_loaded > 0")
+
+
 def newest_delivery(con: duckdb.DuckDBPyConnection, feed: str, up_to: date) -> date | None:
-    """The newest landing day up to `up_to` on which a file of the feed loaded at least one row."""
-    return con.execute("SELECT max(load_date) FROM audit.load_manifest WHERE feed = ? AND load_date <= ? "
-                       "AND status = 'loaded' AND rows_loaded > 0", [feed, up_to]).fetchone()[0]
+    return con.execute(newest_delivery_sql(feed, up_to)).fetchone()[0]

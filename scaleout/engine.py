@@ -17,6 +17,11 @@ class Engine(str, Enum):
         return self is not Engine.DUCKDB
 
     @property
+    def kind(self) -> str:
+        """How Dagster's UI tags the assets that run on it."""
+        return "spark" if self.is_spark else "duckdb"
+
+    @property
     def dbt_target(self) -> str:
         return self.value
 

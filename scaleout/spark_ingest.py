@@ -27,7 +27,8 @@ from ingestion.audit import RECONCILIATION_DDL, reconciliation_sql
 from ingestion.contracts import FeedContract
 from ingestion.file_checks import CheckedFile, FileChecks, FileResult
 from ingestion.files import list_day_files
-from ingestion.warehouse import MANIFEST_COLUMNS, QUARANTINE_COLUMNS, RAW_METADATA_COLUMNS, ROW_QUARANTINED
+from ingestion.warehouse import (MANIFEST_COLUMNS, QUARANTINE_COLUMNS, RAW_METADATA_COLUMNS, ROW_QUARANTINED,
+                                 anonymised_table)
 
 SPARK_TYPES = {"VARCHAR": "STRING", "BIGINT": "BIGINT", "DATE": "DATE", "TIMESTAMP": "TIMESTAMP", "BOOLEAN": "BOOLEAN"}
 CORRUPT = "_corrupt_record"
@@ -52,8 +53,9 @@ def raw_columns(contract: FeedContract) -> dict[str, str]:
 def ensure_spark_tables(spark, contract: FeedContract) -> None:
     for schema in ("raw", "quarantine", "audit"):
         spark.sql(f"CREATE DATABASE IF NOT EXISTS {schema}")
-    spark.sql(f"CREATE TABLE IF NOT EXISTS raw.{contract.feed} ({_columns_ddl(raw_columns(contract), '_load_date')}) "
-              "USING parquet PARTITIONED BY (_load_date)")
+    for table in (f"raw.{contract.feed}", anonymised_table(contract.feed)):  # staging reads both (privacy/)
+        spark.sql(f"CREATE TABLE IF NOT EXISTS {table} ({_columns_ddl(raw_columns(contract), '_load_date')}) "
+                  "USING parquet PARTITIONED BY (_load_date)")
     spark.sql(f"CREATE TABLE IF NOT EXISTS quarantine.{contract.feed} "
               f"({_columns_ddl(QUARANTINE_COLUMNS, '_load_date')}) USING parquet PARTITIONED BY (_load_date)")
     spark.sql("CREATE TABLE IF NOT EXISTS audit.load_manifest ("

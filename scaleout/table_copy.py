@@ -1,6 +1,6 @@
 """Tables copied between a DuckDB file and the Spark warehouse through Parquet: how an existing DuckDB warehouse's
 sources move onto Spark (`python -m scaleout copy-sources`, the bench), and how Spark's marts reach a DuckDB file
-to be compared (the parity test). The publish from Spark to the BI database is not built yet."""
+to be compared (the parity tests); a Python step's written tables go back to Spark this way (step_tables.py)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def duckdb_to_spark(con: duckdb.DuckDBPyConnection, spark, tables: list[str]) ->
             spark.sql(f"CREATE DATABASE IF NOT EXISTS {schema}")
             frame = spark.read.parquet(str(path))
             frame.write.mode("overwrite").format("parquet").saveAsTable(name)
-            copied[name] = spark.table(name).count()
+            copied[name] = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
     return copied
 
 

@@ -36,6 +36,10 @@ def models_version(manifest_path: Path) -> str:
     return f"{project['version']}+{hashlib.sha256(chr(10).join(checksums).encode()).hexdigest()[:12]}"
 
 
+# The build database's tables that the meta schema is made from, besides the published schemas.
+META_SOURCES = ("audit.load_reconciliation", "audit.load_manifest", "identity.customer_id_changes",
+                "identity.resolution_runs")
+
 # one reconciliation row per feed and landing day: the last run's
 LATEST_RECONCILIATION_SQL = """
 SELECT * FROM audit.load_reconciliation

@@ -1,5 +1,5 @@
 """The engine switch: CRM_ENGINE picks the dbt target, a typo is refused with the choices, and the Dagster
-pipeline, whose Python steps run on DuckDB only so far, refuses a Spark engine instead of failing mid-run."""
+definitions get the engine's resources (the steps kept on DuckDB so far are left out on Spark)."""
 
 import pytest
 
@@ -29,9 +29,20 @@ def test_every_engine_is_a_target_of_the_dbt_profile():
     assert "CRM_ENGINE" in profile["target"]
 
 
-def test_the_pipeline_refuses_a_spark_engine_with_a_reason(monkeypatch):
+def test_the_definitions_take_the_engines_resources(monkeypatch):
     from orchestration.definitions import build_definitions
+    from orchestration.defs.resources import (DuckDBFeedIngestion, DuckDBStepWarehouse, SparkFeedIngestion,
+                                              SparkStepWarehouse)
 
-    monkeypatch.setenv("CRM_ENGINE", "spark_thrift")
-    with pytest.raises(RuntimeError, match="Python steps .* run on DuckDB only"):
-        build_definitions()
+    monkeypatch.setenv("CRM_ENGINE", "spark_local")
+    spark = build_definitions()
+    monkeypatch.setenv("CRM_ENGINE", "duckdb")
+    duck = build_definitions()
+    assert isinstance(spark.resources["warehouse"], SparkStepWarehouse)
+    assert isinstance(spark.resources["ingestion"], SparkFeedIngestion) and "duckdb" not in spark.resources
+    assert isinstance(duck.resources["warehouse"], DuckDBStepWarehouse)
+    assert isinstance(duck.resources["ingestion"], DuckDBFeedIngestion)
+    keys = {d.key.to_user_string() for d in spark.resolve_all_asset_specs()}
+    assert {"identity/customer_crosswalk", "clv/customer_clv", "serving/bi_database", "raw/web_events"} <= keys
+    missing = {d.key.to_user_string() for d in duck.resolve_all_asset_specs()} - keys
+    assert missing == {"audit/quality_report", "operations/last_good_build", "privacy/build_database_compacted"}

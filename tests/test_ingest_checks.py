@@ -6,7 +6,7 @@ import pytest
 
 from ingestion.contracts import load_contracts
 from orchestration.defs.ingestion import FILES_CHECK, FRESHNESS_CHECK, build_feed_asset, feed_asset_key
-from orchestration.defs.resources import WarehouseResource
+from orchestration.defs.resources import DuckDBFeedIngestion
 
 DAY = "2026-03-02"
 HEADER = "response_id,email,score,comment,responded_at"
@@ -23,7 +23,7 @@ def ingested(tmp_path, monkeypatch):
     (folder / "no_email.csv").write_text(f"response_id,score,responded_at\nR3,5,{DAY} 10:00:00\n")
     instance = dg.DagsterInstance.ephemeral()
     result = dg.materialize([build_feed_asset(load_contracts()["survey_responses"])], instance=instance,
-                            partition_key=DAY, resources={"duckdb": WarehouseResource(database=str(tmp_path / "crm.duckdb"))})
+                            partition_key=DAY, resources={"ingestion": DuckDBFeedIngestion(database=str(tmp_path / "crm.duckdb"))})
     return result, instance
 
 
@@ -65,7 +65,7 @@ def test_a_feed_that_stopped_delivering_fails_its_freshness_check(tmp_path, monk
     folder.mkdir(parents=True)
     (folder / "part.csv").write_text(f"{HEADER}\nR1,a@b.com,9,,2026-03-01 10:00:00\n")
     asset, instance = build_feed_asset(contract), dg.DagsterInstance.ephemeral()
-    resources = {"duckdb": WarehouseResource(database=str(tmp_path / "crm.duckdb"))}
+    resources = {"ingestion": DuckDBFeedIngestion(database=str(tmp_path / "crm.duckdb"))}
 
     def freshness(day: str) -> dg.AssetCheckEvaluation:
         result = dg.materialize([asset], instance=instance, partition_key=day, resources=resources)

@@ -11,12 +11,17 @@ from ingestion.contracts import load_contracts
 from ingestion.settings import get_settings
 from orchestration.defs.ingestion import INGESTION_GROUP, feed_asset_key, quarantine_asset_key
 from orchestration.defs.partitions import landing_days
+from scaleout.engine import Engine, current_engine
+
+LOCAL_METASTORE_TAG = "crm/local_metastore"
 
 
 def run_policy(max_runtime_hours: float) -> dict[str, str]:
     """Tags every job carries: retried from the failure after a crash (dagster.yaml's run_retries; a step that
-    failed on the data is not retried), and failed by run monitoring once it runs longer than this."""
-    return {"dagster/max_retries": "2", "dagster/max_runtime": str(int(max_runtime_hours * 3600))}
+    failed on the data is not retried), and failed by run monitoring once it runs longer than this. On local
+    Spark, runs wait for each other (dagster.yaml limits the tag to one run): a Derby metastore admits one JVM."""
+    tags = {"dagster/max_retries": "2", "dagster/max_runtime": str(int(max_runtime_hours * 3600))}
+    return tags | ({LOCAL_METASTORE_TAG: "derby"} if current_engine() is Engine.SPARK_LOCAL else {})
 
 
 ingest_job = dg.define_asset_job(

@@ -2,12 +2,12 @@
 
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from identity.store import resolve_warehouse
 from ingestion.settings import get_settings
 from orchestration.defs.conditions import AFTER_UPSTREAM
-from orchestration.defs.resources import DUCKDB_POOL
+from orchestration.defs.resources import DUCKDB_POOL, StepWarehouse
+from scaleout.engine import current_engine
 from serving.keys import pii_key
 
 CUSTOMER_RECORDS = dg.AssetKey(["intermediate", "int_customer_records"])
@@ -21,13 +21,15 @@ class ResolutionConfig(dg.Config):
     full_rescore: bool = False
 
 
-@dg.asset(key=CROSSWALK, deps=[CUSTOMER_RECORDS], group_name="identity", pool=DUCKDB_POOL, kinds={"duckdb", "splink"},
+@dg.asset(key=CROSSWALK, deps=[CUSTOMER_RECORDS], group_name="identity", pool=DUCKDB_POOL,
+          kinds={current_engine().kind, "splink"},
           automation_condition=AFTER_UPSTREAM,
           description="(source, source_record_id) -> stable customer_id, with identity.customer_id_changes (merges, "
                       "splits, new ids), identity.customer_registry and identity.match_edges (why records joined).")
 def customer_crosswalk(context: dg.AssetExecutionContext, config: ResolutionConfig,
-                       duckdb: DuckDBResource) -> dg.MaterializeResult:
-    with duckdb.get_connection() as con:
+                       warehouse: StepWarehouse) -> dg.MaterializeResult:
+    # Splink scores on the driver (DuckDB in-process) on either engine: one row per source record
+    with warehouse.step(reads=("intermediate.int_customer_records", "identity"), writes=("identity",)) as con:
         outcome, assignment = resolve_warehouse(con, context.run_id, pii_key(get_settings().secrets_dir),
                                                 full_rescore=config.full_rescore)
     resolution = outcome.resolution

@@ -7,22 +7,16 @@ warn-level check fails when a file of the run failed or was empty, and names the
 """
 
 
-import time
 from datetime import date
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from expectations.suites import expectations_at, load_suite
-from expectations.validator import validate_days
-from ingestion.audit import newest_delivery, reconcile, record_checks
 from ingestion.contracts import FeedContract, load_contracts
-from ingestion.loader import FeedLoader
-from ingestion.settings import get_settings
 from orchestration.defs.conditions import DAILY_LANDING
 from orchestration.defs.partitions import landing_days
-from orchestration.defs.resources import DUCKDB_POOL
-from serving.keys import pii_key
+from orchestration.defs.resources import DUCKDB_POOL, FeedIngestion
+from scaleout.engine import current_engine
 
 INGESTION_GROUP = "ingestion"
 
@@ -65,13 +59,13 @@ def build_feed_asset(contract: FeedContract) -> dg.AssetsDefinition:
         name=f"ingest_{contract.feed}",
         specs=[dg.AssetSpec(
             feed_asset_key(contract.feed), group_name=INGESTION_GROUP, description=contract.description,
-            kinds={"duckdb", contract.format}, partitions_def=landing_days(), automation_condition=DAILY_LANDING,
+            kinds={current_engine().kind, contract.format}, partitions_def=landing_days(), automation_condition=DAILY_LANDING,
             metadata={"natural_key": list(contract.natural_key), "format": contract.format,
                       "pii_columns": [c.name for c in contract.columns if c.pii]},
         ), dg.AssetSpec(
             # not partitioned: one table of every held-back row, which revalidation empties across days; per-day
             # counts live in audit.load_reconciliation (and partitioning it doubled a backfill's Dagster events)
-            quarantine_asset_key(contract.feed), group_name=INGESTION_GROUP, kinds={"duckdb"},
+            quarantine_asset_key(contract.feed), group_name=INGESTION_GROUP, kinds={current_engine().kind},
             description=f"Rows of {contract.feed} held back: feed, file, row, rule, offending value, record.",
         )],
         check_specs=check_specs,
@@ -79,23 +73,12 @@ def build_feed_asset(contract: FeedContract) -> dg.AssetsDefinition:
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=DUCKDB_POOL,
     )
-    def ingest(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
-        settings = get_settings()
-        window = context.partition_time_window
-        first = window.start.date()
-        last = date.fromordinal(window.end.date().toordinal() - 1)
+    def ingest(context: dg.AssetExecutionContext, ingestion: FeedIngestion):
         days = [date.fromisoformat(k) for k in context.partition_keys]
-        with duckdb.get_connection() as con:
-            loader = FeedLoader(con, contract, settings.landing_dir, pii_key(settings.secrets_dir))
-            files = [f for load in loader.load_days(days) for f in load.files]
-            started = time.perf_counter()
-            validation = validate_days(con, contract, first, last)
-            validate_seconds = time.perf_counter() - started
-            balance = reconcile(con, contract, first, last, context.run_id)
-            newest = newest_delivery(con, contract.feed, last)
-            record_checks(con, contract.feed, first, last, context.run_id, validation.batch_checks)
-        context.log.info(f"[{contract.feed}] validated {validation.rows_checked:,} rows in {validate_seconds:.1f}s "
-                         f"({validation.rows_checked / max(validate_seconds, 1e-9):,.0f} rows/s)")
+        done = ingestion.ingest(contract, days, context.run_id)
+        files, balance = done.files, done.balance
+        context.log.info(f"[{contract.feed}] validated {done.rows_checked:,} rows in {done.validate_seconds:.1f}s "
+                         f"({done.rows_checked / max(done.validate_seconds, 1e-9):,.0f} rows/s)")
         for problem in (f for f in files if f.status != "loaded" or f.warnings):
             context.log.warning(problem.describe())
         unbalanced = [r["load_date"].isoformat() for r in balance if not r["balanced"]]
@@ -105,29 +88,30 @@ def build_feed_asset(contract: FeedContract) -> dg.AssetsDefinition:
             yield dg.MaterializeResult(asset_key=quarantine_asset_key(contract.feed), metadata={
                 "rows_quarantined": sum(r["rows_quarantined"] for r in balance),
                 "rows_attribute_nulled": sum(r["rows_attribute_nulled"] for r in balance),
-                "failures_by_rule": dg.MetadataValue.json(validation.failures_by_rule),
+                "failures_by_rule": dg.MetadataValue.json(done.failures_by_rule),
             })
         yield dg.MaterializeResult(asset_key=feed_asset_key(contract.feed), metadata={
             "days": len(days),
             "files_loaded": sum(f.status == "loaded" for f in files),
             "files_duplicate": sum(f.status == "duplicate" for f in files),
             "files_failed": sum(f.status in ("failed", "empty") for f in files),
-            "validate_seconds": round(validate_seconds, 3),
-            "validation_rows_per_second": round(validation.rows_checked / max(validate_seconds, 1e-9)),
+            "validate_seconds": round(done.validate_seconds, 3),
+            "validation_rows_per_second": round(done.rows_checked / max(done.validate_seconds, 1e-9)),
             "rows_read": sum(r["rows_read"] for r in balance),
             "rows_passed": sum(r["rows_passed"] for r in balance),
             "rows_quarantined": sum(r["rows_quarantined"] for r in balance),
             "rows_suppressed": sum(r["rows_suppressed"] for r in balance),
             "rows_attribute_nulled": sum(r["rows_attribute_nulled"] for r in balance),
             "redeliveries_removed": sum(r["redeliveries_removed"] for r in balance),
-            "failures_by_rule": dg.MetadataValue.json(validation.failures_by_rule),
+            "failures_by_rule": dg.MetadataValue.json(done.failures_by_rule),
             "file_problems": dg.MetadataValue.md("\n".join(f"- {f.describe()}" for f in files
                                                             if f.status != "loaded" or f.warnings) or "none"),
         })
         # after the materialisation: a check result attaches to the latest materialisation of its asset
         checks = context.selected_asset_check_keys
-        yield from (r for r in _check_results(files, validation.batch_checks, check_specs, context,
-                                              _freshness(contract, newest, last))
+        last = max(days)
+        yield from (r for r in _check_results(files, done.batch_checks, check_specs, context,
+                                              _freshness(contract, done.newest_delivery, last))
                     if dg.AssetCheckKey(feed_asset_key(contract.feed), r.check_name) in checks)
 
     return ingest

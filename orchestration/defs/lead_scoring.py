@@ -4,11 +4,11 @@ from datetime import datetime
 
 import dagster as dg
 import pandas as pd
-from dagster_duckdb import DuckDBResource
 
 from analytics.lead_scores import score_leads
 from orchestration.defs.conditions import AFTER_UPSTREAM
-from orchestration.defs.resources import DUCKDB_POOL
+from orchestration.defs.resources import DUCKDB_POOL, StepWarehouse
+from scaleout.engine import current_engine
 
 LEAD_SCORES = dg.AssetKey(["sales", "lead_scores"])
 LEAD_FEATURES = dg.AssetKey(["intermediate", "int_lead__features"])
@@ -32,17 +32,17 @@ def _replace(con, table: str, frame: pd.DataFrame) -> None:
 
 
 @dg.asset(key=LEAD_SCORES, deps=[LEAD_FEATURES], group_name="sales", pool=DUCKDB_POOL,
-          kinds={"duckdb", "scikit-learn"}, automation_condition=AFTER_UPSTREAM,
+          kinds={current_engine().kind, "scikit-learn"}, automation_condition=AFTER_UPSTREAM,
           description="sales.lead_scores: every open lead with its conversion probability and top reasons; "
                       "sales.lead_score_backtest: AUC and top-decile calibration of logistic regression, gradient "
                       "boosting and a sales-calls-only baseline on the newest 30% of closed leads (the better "
                       "of the first two scores).")
-def lead_scores(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    with duckdb.get_connection() as con:
+def lead_scores(context: dg.AssetExecutionContext, warehouse: StepWarehouse) -> dg.MaterializeResult:
+    with warehouse.step(reads=("intermediate.int_lead__features",)) as con:
         leads = con.execute("SELECT * FROM intermediate.int_lead__features").df()
     result = score_leads(leads)
     fitted_at = datetime.now()
-    with duckdb.get_connection() as con:
+    with warehouse.step(writes=("sales",)) as con:
         con.execute("CREATE SCHEMA IF NOT EXISTS sales")
         _replace(con, "lead_scores", result.scores.assign(scored_at=fitted_at))
         _replace(con, "lead_score_backtest", result.backtest.assign(fitted_at=fitted_at))

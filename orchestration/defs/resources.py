@@ -1,22 +1,36 @@
-"""Resources: the DuckDB warehouse and the dbt CLI, both configured from environment settings."""
+"""Resources: the DuckDB warehouse, the dbt CLI, and per engine (CRM_ENGINE) the step warehouse and feed ingestion
+the pipeline's Python steps use: the seam where DuckDB and Spark differ for them."""
 
 from __future__ import annotations
 
 import sys
-from contextlib import contextmanager
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 from importlib import metadata
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 from packaging import version
+from pydantic import PrivateAttr
 
+from expectations.validator import BatchCheck, validate_days
+from ingestion.audit import newest_delivery, newest_delivery_sql, reconcile, record_checks
+from ingestion.contracts import FeedContract
+from ingestion.file_checks import FileResult
+from ingestion.loader import FeedLoader
 from ingestion.settings import get_settings
 from ingestion.warehouse import connection_config
 from operations.last_good import restore_if_damaged
 from orchestration.defs.dbt_project import dbt_project
+from scaleout.engine import Engine
+from serving.keys import pii_key
 
 # Every asset that writes the warehouse takes this pool; dagster.yaml limits pools to one slot.
 DUCKDB_POOL = "duckdb"
@@ -57,15 +71,145 @@ class ProjectDbtResource(DbtCliResource):
         return None
 
 
+class StepWarehouse(dg.ConfigurableResource):
+    """The tables of a Python step: `step(reads, queries, writes)` gives a DuckDB connection holding what the step
+    reads (`reads`: tables, or schemas for all their tables; `queries`: name -> SQL in DuckDB's dialect that the
+    engine runs, so an aggregation happens where the data is) and keeps what it writes (`writes`: tables or
+    schemas). The step's own code is the same program on every engine."""
+
+    def step(self, reads: tuple[str, ...] = (), queries: dict[str, str] | None = None,
+             writes: tuple[str, ...] = ()):
+        raise NotImplementedError
+
+
+class DuckDBStepWarehouse(StepWarehouse):
+    """On DuckDB the step works in the warehouse itself; a query is a temporary view."""
+
+    database: str
+    connection_config: dict[str, str] = {}
+
+    @contextmanager
+    def step(self, reads: tuple[str, ...] = (), queries: dict[str, str] | None = None,
+             writes: tuple[str, ...] = ()) -> Iterator[duckdb.DuckDBPyConnection]:
+        with WarehouseResource(database=self.database, connection_config=self.connection_config).get_connection() as con:
+            for name, sql in (queries or {}).items():
+                con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
+            yield con
+
+
+class SparkStepWarehouse(StepWarehouse):
+    """On Spark the step works in an in-process DuckDB: what it reads is copied out of Spark (a query is run by
+    Spark, translated from DuckDB's dialect by sqlglot), what it writes is copied back, replacing those tables.
+    One Spark session per step, stopped at its end: a local Derby metastore admits one JVM at a time."""
+
+    @contextmanager
+    def step(self, reads: tuple[str, ...] = (), queries: dict[str, str] | None = None,
+             writes: tuple[str, ...] = ()) -> Iterator[duckdb.DuckDBPyConnection]:
+        import sqlglot
+
+        from scaleout.spark_session import spark_session
+        from scaleout.step_tables import read_into_duckdb, write_from_duckdb
+
+        with spark_session(get_settings()) as spark:
+            con = duckdb.connect()
+            try:
+                read_into_duckdb(spark, con, reads)
+                for name, sql in (queries or {}).items():
+                    frame = spark.sql(sqlglot.transpile(sql, read="duckdb", write="spark")[0]).toArrow()  # noqa: F841
+                    con.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
+                yield con
+                write_from_duckdb(con, spark, writes)
+            finally:
+                con.close()
+
+
+@dataclass
+class FeedIngest:
+    """What ingesting a feed's days did, on either engine, for the asset's metadata and checks."""
+    files: list[FileResult]
+    balance: list[dict]  # audit.load_reconciliation rows of the days
+    failures_by_rule: dict[str, int]
+    batch_checks: list[BatchCheck]  # GX batch and daily checks (DuckDB; not run on Spark yet)
+    rows_checked: int
+    validate_seconds: float
+    newest_delivery: date | None
+
+
+class FeedIngestion(dg.ConfigurableResource):
+    """Load, validate and reconcile a feed's landing days into the engine's raw, quarantine and audit tables."""
+
+    def ingest(self, contract: FeedContract, days: list[date], run_id: str) -> FeedIngest:
+        raise NotImplementedError
+
+
+class DuckDBFeedIngestion(FeedIngestion):
+    database: str
+    connection_config: dict[str, str] = {}
+
+    def ingest(self, contract: FeedContract, days: list[date], run_id: str) -> FeedIngest:
+        settings = get_settings()
+        first, last = min(days), max(days)
+        with WarehouseResource(database=self.database, connection_config=self.connection_config).get_connection() as con:
+            loader = FeedLoader(con, contract, settings.landing_dir, pii_key(settings.secrets_dir))
+            files = [f for load in loader.load_days(days) for f in load.files]
+            started = time.perf_counter()
+            validation = validate_days(con, contract, first, last)
+            seconds = time.perf_counter() - started
+            balance = reconcile(con, contract, first, last, run_id)
+            record_checks(con, contract.feed, first, last, run_id, validation.batch_checks)
+            return FeedIngest(files, balance, validation.failures_by_rule, validation.batch_checks,
+                              validation.rows_checked, seconds, newest_delivery(con, contract.feed, last))
+
+
+class SparkFeedIngestion(FeedIngestion):
+    """Spark reads the files and runs the suite's row rules as SQL (scaleout/spark_ingest.py). The feeds of a run
+    share one Spark session, started by the first and stopped when the run ends (a JVM and its metastore take
+    longer to start than a day of a feed takes to load); an ingest run holds no dbt step that would need the
+    metastore meanwhile."""
+
+    _session: ExitStack | None = PrivateAttr(default=None)
+    _spark: object = PrivateAttr(default=None)
+
+    def ingest(self, contract: FeedContract, days: list[date], run_id: str) -> FeedIngest:
+        from scaleout.spark_ingest import SparkFeedLoader
+
+        spark = self._started()
+        started = time.perf_counter()
+        load = SparkFeedLoader(spark, contract, get_settings().landing_dir).load_days(days, run_id)
+        seconds = time.perf_counter() - started
+        newest = spark.sql(newest_delivery_sql(contract.feed, max(days))).collect()[0][0]
+        return FeedIngest(load.files, load.balance, load.failures_by_rule, [],
+                          sum(day["rows_read"] for day in load.balance), seconds, newest)
+
+    def _started(self):
+        from scaleout.spark_session import spark_session
+
+        if self._session is None:
+            self._session = ExitStack()
+            self._spark = self._session.enter_context(spark_session(get_settings()))
+        return self._spark
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = self._spark = None
+
+
 def dbt_executable() -> str:
     """The dbt installed beside this interpreter (the venv's), so runs work without an activated venv."""
     beside = Path(sys.executable).with_name("dbt")
     return str(beside) if beside.exists() else "dbt"
 
 
-def build_resources() -> dict[str, dg.ConfigurableResource]:
+def build_resources(engine: Engine) -> dict[str, dg.ConfigurableResource]:
     settings = get_settings()
+    dbt = ProjectDbtResource(project_dir=dbt_project, target=engine.dbt_target, dbt_executable=dbt_executable())
+    if engine.is_spark:
+        return {"warehouse": SparkStepWarehouse(), "ingestion": SparkFeedIngestion(), "dbt": dbt}
+    database = {"database": str(settings.warehouse_path), "connection_config": connection_config()}
     return {
-        "duckdb": WarehouseResource(database=str(settings.warehouse_path), connection_config=connection_config()),
-        "dbt": ProjectDbtResource(project_dir=dbt_project, target=dbt_project.target, dbt_executable=dbt_executable()),
+        "duckdb": WarehouseResource(**database),
+        "warehouse": DuckDBStepWarehouse(**database),
+        "ingestion": DuckDBFeedIngestion(**database),
+        "dbt": dbt,
     }

@@ -6,14 +6,14 @@ import json
 import time
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from ingestion.settings import get_settings
 from orchestration.defs.clv import CUSTOMER_CLV
 from orchestration.defs.conditions import AFTER_UPSTREAM
 from orchestration.defs.dbt_project import dbt_project
 from orchestration.defs.lead_scoring import LEAD_SCORES
-from orchestration.defs.resources import DUCKDB_POOL
+from orchestration.defs.resources import DUCKDB_POOL, StepWarehouse
+from serving.meta import META_SOURCES
 from serving.postgres import postgres_row_counts, publish_postgres
 from serving.publish import PUBLISHED_SCHEMAS, count_mismatches, publish_build
 
@@ -53,10 +53,11 @@ def build_serving_assets() -> list[dg.AssetsDefinition]:
                                        description="Both databases were written, read back with the build "
                                                    "database's row counts in every table, and moved into place.")],
     )
-    def publish_serving_databases(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+    def publish_serving_databases(context: dg.AssetExecutionContext, warehouse: StepWarehouse):
         started = time.perf_counter()
         try:
-            with duckdb.get_connection() as con:
+            # on Spark the published schemas are copied out to the driver: marts, one row per customer at most
+            with warehouse.step(reads=(*PUBLISHED_SCHEMAS, *META_SOURCES)) as con:
                 publication = publish_build(con, get_settings(), dbt_project.manifest_path, context.run_id)
         except Exception as error:
             yield _failed("published", BI_DATABASE, error)
