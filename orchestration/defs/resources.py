@@ -29,7 +29,7 @@ from ingestion.settings import get_settings
 from ingestion.warehouse import connection_config
 from operations.last_good import restore_if_damaged
 from orchestration.defs.dbt_project import dbt_project
-from scaleout.engine import Engine
+from scaleout.engine import Engine, current_engine
 from serving.keys import pii_key
 
 # Every asset that writes the warehouse takes this pool; dagster.yaml limits pools to one slot.
@@ -201,7 +201,9 @@ def dbt_executable() -> str:
     return str(beside) if beside.exists() else "dbt"
 
 
-def build_resources(engine: Engine) -> dict[str, dg.ConfigurableResource]:
+def build_resources(engine: Engine | None = None) -> dict[str, dg.ConfigurableResource]:
+    """The resources of the engine (CRM_ENGINE when not given)."""
+    engine = engine or current_engine()
     settings = get_settings()
     dbt = ProjectDbtResource(project_dir=dbt_project, target=engine.dbt_target, dbt_executable=dbt_executable())
     if engine.is_spark:
