@@ -152,6 +152,13 @@ def _failing(expectation: dict, dialect: Dialect, now: datetime, raw_feeds: Coll
     return "(" + " OR ".join(bounds) + ")"
 
 
+def failing_rows(rule: RowRule, relation: str, dialect: Dialect) -> str:
+    """The rows of `relation` that break `rule`, with FAILURE_COLUMNS."""
+    return (f"SELECT _source_file, _row_number, {dialect.string(rule.rule)} AS rule, "
+            f"{dialect.string(rule.column)} AS column_name, {dialect.string(rule.outcome)} AS outcome "
+            f"FROM {relation} WHERE {rule.failing}")
+
+
 def failures_sql(contract: FeedContract, suite: dict, dialect: Dialect, now: datetime, rows: str,
                  raw_feeds: Collection[str]) -> str:
     """The failing rows of relation `rows` (raw rows as text, with `_source_file` and `_row_number`): one row per
@@ -159,14 +166,9 @@ def failures_sql(contract: FeedContract, suite: dict, dialect: Dialect, now: dat
     types = type_rules(contract, dialect)
     rules = suite_rules(suite, dialect, now, raw_feeds)
 
-    def branch(rule: RowRule, relation: str) -> str:
-        return (f"SELECT _source_file, _row_number, {dialect.string(rule.rule)} AS rule, "
-                f"{dialect.string(rule.column)} AS column_name, {dialect.string(rule.outcome)} AS outcome "
-                f"FROM {relation} WHERE {rule.failing}")
-
-    type_failures = " UNION ALL ".join(branch(r, rows) for r in types) or \
+    type_failures = " UNION ALL ".join(failing_rows(r, rows, dialect) for r in types) or \
         f"SELECT _source_file, _row_number, '' AS rule, '' AS column_name, '' AS outcome FROM {rows} WHERE false"
-    rule_failures = " UNION ALL ".join(branch(r, "typed") for r in rules) or \
+    rule_failures = " UNION ALL ".join(failing_rows(r, "typed", dialect) for r in rules) or \
         "SELECT _source_file, _row_number, '' AS rule, '' AS column_name, '' AS outcome FROM typed WHERE false"
     return f"""
         WITH type_failures AS ({type_failures}),

@@ -22,7 +22,7 @@ import duckdb
 import great_expectations as gx
 import pandas as pd
 
-from expectations.row_sql import DUCKDB, FAILURE_COLUMNS, outcome_of, type_rules, typed_select
+from expectations.row_sql import DUCKDB, FAILURE_COLUMNS, failing_rows, outcome_of, type_rules, typed_select
 from expectations.suites import expectations_at, load_suite, resolve_kwargs
 from ingestion.audit import MALFORMED_RULES
 from ingestion.contracts import FeedContract
@@ -109,9 +109,8 @@ def _type_failures(con: duckdb.DuckDBPyConnection, contract: FeedContract, days:
     if not rules:
         return pd.DataFrame(columns=FAILURE_COLUMNS)
     rows = f"(SELECT * FROM raw.{contract.feed} WHERE _load_date BETWEEN ? AND ?)"
-    return con.execute(" UNION ALL ".join(
-        f"SELECT _source_file, _row_number, '{r.rule}' AS rule, '{r.column}' AS column_name, "
-        f"'{r.outcome}' AS outcome FROM {rows} WHERE {r.failing}" for r in rules), [days[0], days[1]] * len(rules)).df()
+    return con.execute(" UNION ALL ".join(failing_rows(r, rows, DUCKDB) for r in rules),
+                       [days[0], days[1]] * len(rules)).df()
 
 
 def _day_windows(con, contract: FeedContract, days: tuple[date, date]) -> list[tuple[date, date]]:

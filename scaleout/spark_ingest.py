@@ -265,8 +265,9 @@ class SparkFeedLoader:
         in_days = ", ".join(f"DATE '{d}'" for d in days)
         self.spark.sql(f"SELECT * FROM raw.{feed} WHERE _load_date IN ({in_days})").createOrReplaceTempView("_landed")
         raw_feeds = [row.tableName for row in self.spark.sql("SHOW TABLES IN raw").collect()]
-        self.spark.sql(failures_sql(self.contract, load_suite(feed), SPARK, now, "_landed", raw_feeds)
-                       ).createOrReplaceTempView("_failures")
+        # cached: written to quarantine, then counted per rule
+        failures = self.spark.sql(failures_sql(self.contract, load_suite(feed), SPARK, now, "_landed", raw_feeds)).cache()
+        failures.createOrReplaceTempView("_failures")
         pii = ", ".join(f"'{c.name}'" for c in self.contract.columns if c.pii) or "''"
         # as on DuckDB: a personal value is shown in the message by its length only
         self.spark.sql(f"""
@@ -291,7 +292,7 @@ class SparkFeedLoader:
                                THEN concat(' (row kept, ', column_name, ' nulled)') ELSE '' END),
                    record, TIMESTAMP '{now.isoformat(sep=' ')}', outcome, _load_date
             FROM valued""")
-        return {row["rule"]: row["count"] for row in self.spark.table("_failures").groupBy("rule").count().collect()}
+        return {row["rule"]: row["count"] for row in failures.groupBy("rule").count().collect()}
 
     def _write_rejects(self, files: list[CheckedFile], rejects, loaded_at: datetime) -> None:
         from pyspark.sql import functions as F
@@ -318,10 +319,9 @@ class SparkFeedLoader:
 
     def _replace_audit_rows(self, table: str, rows: list[tuple], days: list[date]) -> None:
         """Audit tables are small: rewritten whole from the driver, the feed's days replaced by `rows`."""
-        kept = [tuple(r) for r in self.spark.table(table).collect()
-                if not (r["feed"] == self.contract.feed and r["load_date"] in set(days))]
-        schema = self.spark.table(table).schema
-        self.spark.createDataFrame(kept + rows, schema).write.mode("overwrite").insertInto(table)
+        current = self.spark.table(table)
+        kept = [tuple(r) for r in current.collect() if not (r["feed"] == self.contract.feed and r["load_date"] in days)]
+        self.spark.createDataFrame(kept + rows, current.schema).write.mode("overwrite").insertInto(table)
 
     def _reconcile(self, days: list[date], run_id: str) -> list[dict]:
         first, last = min(days), max(days)
