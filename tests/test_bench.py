@@ -25,6 +25,7 @@ def test_bench_writes_its_results_and_the_comparisons_agree(tmp_path):
     assert erasure["one"]["compaction_seconds"] > 0 and erasure["batch"]["compaction_seconds"] > 0
     table = (tmp_path / "latest.md").read_text()
     assert "## Targets" in table and "| RFM summary vs lifetimes |" in table and "## Erasure" in table
+    assert "| one new day / full build, 300 customers | < 10% |" in table  # the target, per scale
     assert isinstance(results["lead_scores"], list)
     assert results["affinity"]["outputs_agree"] and "## Cross-sell" in table
     assert results["campaign_lift"]["campaigns"] >= 1  # empty when the tiny run holds too few closed leads

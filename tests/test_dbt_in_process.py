@@ -22,7 +22,7 @@ def in_process_dbt(tmp_path, monkeypatch) -> tuple[ProjectDbtResource, Path]:
 def test_nodes_stream_as_events_and_the_warehouse_is_released(in_process_dbt):
     dbt, warehouse = in_process_dbt
 
-    invocation = dbt.cli(["seed"], raise_on_error=False)
+    invocation = dbt.cli(["seed"], raise_on_error=False, target_path=warehouse.parent / "seed")
     finished = [event.raw_event["data"]["node_info"]["unique_id"] for event in invocation.stream_raw_events()
                 if event.is_result_event]
 
@@ -34,9 +34,10 @@ def test_nodes_stream_as_events_and_the_warehouse_is_released(in_process_dbt):
 
 
 def test_a_failing_command_fails_with_dbts_message(in_process_dbt):
-    dbt, _ = in_process_dbt
+    dbt, warehouse = in_process_dbt
 
-    invocation = dbt.cli(["run-operation", "no_such_macro"], raise_on_error=False)
+    invocation = dbt.cli(["run-operation", "no_such_macro"], raise_on_error=False,
+                         target_path=warehouse.parent / "operation")
 
     assert not invocation.is_successful()
     assert invocation.process.returncode != 0
