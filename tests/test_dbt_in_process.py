@@ -2,6 +2,7 @@
 dagster-dbt: node events stream, a failure fails the invocation with dbt's own message, and when dbt returns
 the warehouse file is free for the next step's connection of another configuration."""
 
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -42,3 +43,19 @@ def test_a_failing_command_fails_with_dbts_message(in_process_dbt):
     assert not invocation.is_successful()
     assert invocation.process.returncode != 0
     assert "no_such_macro" in str(invocation.get_error())
+
+
+def test_relative_invocation_folders_are_the_projects_as_for_the_cli(in_process_dbt, tmp_path, monkeypatch):
+    """dagster-dbt names an invocation's folder relative to the project, where its dbt process started."""
+    dbt, _ = in_process_dbt
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the run's working directory is not the project
+    folder = Path("target") / f"in-process-test-{tmp_path.name}"
+    try:
+        assert dbt.cli(["seed"], target_path=folder).is_successful()
+        assert (DBT_PROJECT_DIR / folder / "dbt.log").exists()
+        assert (DBT_PROJECT_DIR / folder / "run_results.json").exists()
+        assert list(elsewhere.iterdir()) == []
+    finally:
+        shutil.rmtree(DBT_PROJECT_DIR / folder, ignore_errors=True)

@@ -45,6 +45,15 @@ def _environment(env: dict[str, str]) -> Iterator[None]:
         os.environ.update(before)
 
 
+def _as_started_in(cwd: Path, env: dict[str, str]) -> dict[str, str]:
+    """The environment with what the CLI, started in `cwd`, resolves from there: relative target and log paths
+    (dagster-dbt's per-invocation folders), and profiles.yml when no folder is given."""
+    paths = {name: str(cwd / env[name]) for name in ("DBT_TARGET_PATH", "DBT_LOG_PATH") if name in env}
+    if "DBT_PROFILES_DIR" not in env and (cwd / "profiles.yml").exists():
+        paths["DBT_PROFILES_DIR"] = str(cwd)
+    return {**env, **paths}
+
+
 def _manifest_key(args: Sequence[str], env: dict[str, str]) -> tuple:
     # what the parse depends on besides the project's files, which do not change under a running process
     target = args[args.index("--target") + 1] if "--target" in args else None
@@ -80,8 +89,7 @@ class InProcessDbt:
 
     def __init__(self, args: Sequence[str], env: dict[str, str], cwd: str, **_popen_options):
         self.args = list(args)
-        if "DBT_PROFILES_DIR" not in env and (Path(cwd) / "profiles.yml").exists():
-            env = {**env, "DBT_PROFILES_DIR": str(cwd)}  # where the CLI, started in the project, finds it
+        env = _as_started_in(Path(cwd), env)
         self.returncode: int | None = None
         self._lines: queue.Queue = queue.Queue()
         self.stdout = _Lines(self._lines)
