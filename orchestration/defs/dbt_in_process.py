@@ -54,10 +54,9 @@ def _as_started_in(cwd: Path, env: dict[str, str]) -> dict[str, str]:
     return {**env, **paths}
 
 
-def _manifest_key(args: Sequence[str], env: dict[str, str]) -> tuple:
+def _manifest_key(profile_args: list[str], env: dict[str, str]) -> tuple:
     # what the parse depends on besides the project's files, which do not change under a running process
-    target = args[args.index("--target") + 1] if "--target" in args else None
-    return (env.get("DBT_PROJECT_DIR"), env.get("DBT_PROFILES_DIR"), target,
+    return (env.get("DBT_PROJECT_DIR"), env.get("DBT_PROFILES_DIR"), tuple(profile_args),
             tuple(sorted((k, v) for k, v in env.items() if k.startswith("CRM_"))))
 
 
@@ -103,9 +102,10 @@ class InProcessDbt:
     def _invoke(self, dbt_args: list[str], env: dict[str, str]) -> None:
         try:
             with _invocation_lock, _environment(env):
-                key = _manifest_key(dbt_args, env)
+                profile = _profile_args(dbt_args)
+                key = _manifest_key(profile, env)
                 if key not in _manifests:
-                    parsed = dbtRunner().invoke(["parse", "--quiet", *_profile_args(dbt_args)])
+                    parsed = dbtRunner().invoke(["parse", "--quiet", *profile])
                     if not parsed.success:
                         raise RuntimeError(f"dbt parse failed: {parsed.exception}")
                     _manifests[key] = parsed.result
@@ -122,9 +122,6 @@ class InProcessDbt:
 
     def wait(self, timeout: float | None = None) -> int | None:
         self._thread.join(timeout)
-        return self.returncode
-
-    def poll(self) -> int | None:
         return self.returncode
 
     def send_signal(self, _signal: int) -> None:
