@@ -11,6 +11,7 @@ import logging
 import warnings
 from dataclasses import dataclass
 
+import arviz as az
 import numpy as np
 import pandas as pd
 from pymc_extras.prior import Prior
@@ -20,6 +21,8 @@ for name in ("pymc", "pytensor", "pymc_marketing"):
     logging.getLogger(name).setLevel(logging.ERROR)
 
 FLAT = {"r": Prior("HalfFlat"), "alpha": Prior("HalfFlat"), "a": Prior("HalfFlat"), "b": Prior("HalfFlat")}
+BG_NBD_PARAMETERS = ("r", "alpha", "a", "b")
+GAMMA_GAMMA_PARAMETERS = ("p", "q", "v")
 MIN_BACKTEST_CUSTOMERS = 50
 
 
@@ -30,10 +33,15 @@ class FittedModels:
 
     @property
     def parameters(self) -> dict[str, float]:
-        params = {k: float(v) for k, v in self.bg_nbd.fit_summary().items()}
+        """The point estimates, unrounded (fit_summary rounds): what `restore` rebuilds the models from."""
+        params = {k: _point(self.bg_nbd, k) for k in BG_NBD_PARAMETERS}
         if self.gamma_gamma is not None:
-            params |= {k: float(v) for k, v in self.gamma_gamma.fit_summary().items()}
+            params |= {k: _point(self.gamma_gamma, k) for k in GAMMA_GAMMA_PARAMETERS}
         return params
+
+
+def _point(model, name: str) -> float:
+    return float(model.idata.posterior[name].values.reshape(-1)[0])
 
 
 def fit(summary: pd.DataFrame) -> FittedModels:
@@ -48,6 +56,26 @@ def fit(summary: pd.DataFrame) -> FittedModels:
         if len(repeaters) >= 10:
             gamma_gamma = GammaGammaModel()  # its default priors are already flat
             gamma_gamma.fit(repeaters[["customer_id", "frequency", "monetary_value"]], method="map", progressbar=False)
+    return FittedModels(bg_nbd, gamma_gamma)
+
+
+def restore(parameters: dict[str, float], summary: pd.DataFrame) -> FittedModels:
+    """The models of an earlier fit, from its `parameters`, ready to predict for the customers of `summary`:
+    the predictions are closed-form in the parameters, so they equal the fitted models' own."""
+    def built(model, data: pd.DataFrame, names: tuple[str, ...]):
+        model.build_model(data)
+        model.idata = az.from_dict(posterior={k: np.array([[parameters[k]]]) for k in names})
+        return model
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bg_nbd = built(BetaGeoModel(model_config=FLAT), summary[["customer_id", "frequency", "recency", "T"]],
+                       BG_NBD_PARAMETERS)
+        repeaters = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
+        gamma_gamma = None
+        if "p" in parameters and len(repeaters):
+            gamma_gamma = built(GammaGammaModel(), repeaters[["customer_id", "frequency", "monetary_value"]],
+                                GAMMA_GAMMA_PARAMETERS)
     return FittedModels(bg_nbd, gamma_gamma)
 
 

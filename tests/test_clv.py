@@ -1,10 +1,15 @@
-"""Predicted CLV: the maximum-likelihood fit reproduces the published CDNOW estimates, and a calibration/holdout
-backtest on the CDNOW master transactions predicts the holdout purchases."""
+"""Predicted CLV: the maximum-likelihood fit reproduces the published CDNOW estimates, a calibration/holdout
+backtest on the CDNOW master transactions predicts the holdout purchases, and predictions from a stored fit
+equal the fitted models' own."""
 
+from datetime import date
+
+import pandas as pd
 import pytest
 
+from analytics import clv_store
 from analytics.cdnow import calibration_summary, master_transactions
-from analytics.clv import backtest, fit, predict
+from analytics.clv import backtest, fit, predict, restore
 
 PUBLISHED = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426, "p": 6.25, "q": 3.74, "v": 15.44}
 
@@ -48,3 +53,27 @@ def test_holdout_backtest_on_cdnow_master():
     assert len(deciles) == 10 and deciles["customers"].sum() == 23570
     # predicted value ranks customers: the top decile buys far more than the bottom one
     assert deciles.loc["decile 10", "actual_purchases"] > 5 * deciles.loc["decile 1", "actual_purchases"]
+
+
+def test_the_stored_fit_predicts_what_the_fitted_models_predict(cdnow_fit, tmp_path):
+    summary, models = cdnow_fit
+    checks = pd.DataFrame([{"calibration_end": date(1997, 9, 30), "holdout_days": 273, "group": "all",
+                            "customers": 2357, "predicted_purchases": 1788.25, "actual_purchases": 1788.0}])
+    path = tmp_path / "clv" / "fit.json"
+    clv_store.save(clv_store.stored(checks, models.parameters, date(1997, 9, 30), len(summary)), path)
+    kept = clv_store.load(path)
+    assert kept.parameters == models.parameters
+    pd.testing.assert_frame_equal(kept.backtest_frame(), checks)
+    # a day later, on other customers' histories too: the restored models give the fitted models' figures
+    later = summary.assign(T=summary["T"] + 1).iloc[::-1].reset_index(drop=True)
+    pd.testing.assert_frame_equal(predict(restore(kept.parameters, later), later), predict(models, later),
+                                  rtol=1e-12)
+
+
+def test_the_fit_is_redone_once_it_is_refit_days_behind_the_history():
+    kept = clv_store.StoredFit(date(2026, 4, 1), pd.Timestamp("2026-04-01").to_pydatetime(), 10, {}, [])
+    assert not kept.is_due(date(2026, 4, 1), 7)
+    assert not kept.is_due(date(2026, 4, 7), 7)
+    assert kept.is_due(date(2026, 4, 8), 7)
+    assert kept.is_due(date(2026, 3, 31), 7)  # the history now ends before the fit's: it saw days since removed
+    assert kept.is_due(date(2026, 4, 1), 0)  # CRM_CLV_REFIT_DAYS=0: every run

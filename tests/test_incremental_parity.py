@@ -115,8 +115,9 @@ def warehouses(tmp_path_factory):
         load(day(8), day(8))
         instance.dispose()
 
-        # the same installation rebuilt from its landing files: same files, same key, same identity model
-        for folder in ("landing", "secrets", "identity"):
+        # the same installation rebuilt from its landing files: same files, same key, same identity model and
+        # CLV fit (the daily runs fitted on the first load and predicted from that fit since)
+        for folder in ("landing", "secrets", "identity", "clv"):
             if (daily / "data" / folder).exists():
                 shutil.copytree(daily / "data" / folder, rebuilt / "data" / folder)
         _point_at(rebuilt)
@@ -138,6 +139,10 @@ def test_the_daily_runs_resolved_incrementally_and_merged_the_two_customers(ware
     assert kept == 1
     assert query(warehouses.daily, "SELECT count(*) FROM identity.customer_id_changes WHERE change = 'merge' "
                   "AND related_customer_id IN (?, ?)", [first, second])[0][0] >= 1
+
+
+def test_the_daily_runs_predicted_clv_from_the_fit_of_the_first_load(warehouses):
+    assert query(warehouses.daily, "SELECT DISTINCT observation_end::VARCHAR FROM clv.model_parameters") == [(day(5),)]
 
 
 def test_every_table_equals_the_full_rebuild(warehouses):

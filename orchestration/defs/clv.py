@@ -1,13 +1,14 @@
-"""Predicted CLV: BG/NBD + Gamma-Gamma fitted on the purchase history in fct_orders, with a holdout backtest."""
+"""Predicted CLV: BG/NBD + Gamma-Gamma fitted on the purchase history in fct_orders, with a holdout backtest;
+refitted every CRM_CLV_REFIT_DAYS, predicted every run from the stored fit (analytics/clv_store.py)."""
 
 import os
 import time
-from datetime import datetime
 
 import dagster as dg
 import pandas as pd
 
-from analytics.clv import backtest, fit, predict, summarise
+from analytics import clv_store
+from analytics.clv import backtest, fit, predict, restore, summarise
 from orchestration.defs.conditions import AFTER_UPSTREAM
 from orchestration.defs.resources import DUCKDB_POOL, StepWarehouse
 from scaleout.engine import current_engine
@@ -22,10 +23,19 @@ WHERE is_purchase AND customer_id IS NOT NULL GROUP BY customer_id, order_date
 """
 
 
+class CLVConfig(dg.Config):
+    refit: bool = False  # fit again in this run, whatever the stored fit's age (e.g. after a change of history)
+
+
 def _replace(con, table: str, frame: pd.DataFrame) -> None:
     con.register("_frame", frame)
     con.execute(f"CREATE OR REPLACE TABLE clv.{table} AS SELECT * FROM _frame")
     con.unregister("_frame")
+
+
+def _fitted(occasions: pd.DataFrame, summary: pd.DataFrame, last_day: pd.Timestamp) -> clv_store.StoredFit:
+    models = fit(summary)
+    return clv_store.stored(backtest(occasions, last_day), models.parameters, last_day.date(), len(summary))
 
 
 @dg.asset(key=CUSTOMER_CLV, deps=[FCT_ORDERS], group_name="clv", pool=DUCKDB_POOL,
@@ -33,8 +43,9 @@ def _replace(con, table: str, frame: pd.DataFrame) -> None:
           automation_condition=AFTER_UPSTREAM,
           description="Per customer: probability alive, expected purchases in 90 days, predicted 12-month CLV "
                       "(monthly discount CRM_CLV_MONTHLY_DISCOUNT, default 1%). Also clv.model_parameters and "
-                      "clv.backtest (calibration/holdout, aggregate and per decile).")
-def customer_clv(context: dg.AssetExecutionContext, warehouse: StepWarehouse) -> dg.MaterializeResult:
+                      "clv.backtest (calibration/holdout, aggregate and per decile). The fit is kept in "
+                      "data/clv/fit.json and redone every CRM_CLV_REFIT_DAYS days (default 7) or on `refit`.")
+def customer_clv(context: dg.AssetExecutionContext, config: CLVConfig, warehouse: StepWarehouse) -> dg.MaterializeResult:
     discount = float(os.environ.get("CRM_CLV_MONTHLY_DISCOUNT", "0.01"))
     with warehouse.step(queries={"_occasions": OCCASIONS_SQL}) as con:
         occasions = con.execute("SELECT * FROM _occasions").df()
@@ -42,25 +53,32 @@ def customer_clv(context: dg.AssetExecutionContext, warehouse: StepWarehouse) ->
     last_day = occasions["order_date"].max()
     started = time.perf_counter()
     summary = summarise(occasions, last_day)
-    models = fit(summary)
-    predictions = predict(models, summary, monthly_discount_rate=discount)
-    checks = backtest(occasions, last_day)
+    path, refit_days = clv_store.fit_path(), clv_store.refit_days()
+    kept = clv_store.load(path)
+    refitted = config.refit or kept is None or kept.is_due(last_day.date(), refit_days)
+    if refitted:
+        kept = _fitted(occasions, summary, last_day)
+        clv_store.save(kept, path)
+    predictions = predict(restore(kept.parameters, summary), summary, monthly_discount_rate=discount)
     seconds = time.perf_counter() - started
-    parameters = pd.DataFrame([{"fitted_at": datetime.now(), "observation_end": last_day.date(), "parameter": k,
-                                "value": v, "customers": len(summary)} for k, v in models.parameters.items()])
     with warehouse.step(writes=("clv",)) as con:
         con.execute("CREATE SCHEMA IF NOT EXISTS clv")
         _replace(con, "customer_clv", predictions.merge(summary, on="customer_id"))
-        _replace(con, "model_parameters", parameters)
-        _replace(con, "backtest", checks)
+        _replace(con, "model_parameters", kept.parameter_frame())
+        _replace(con, "backtest", kept.backtest_frame())
+    checks = kept.backtest_frame()
     overall = checks[checks["group"] == "all"]
     backtest_note = (f"backtest predicted {overall.predicted_purchases.iloc[0]:,.0f} vs actual "
                      f"{overall.actual_purchases.iloc[0]:,.0f} holdout purchases" if len(overall)
                      else "backtest skipped: too little history")
-    context.log.info(f"CLV fitted on {len(summary):,} customers in {seconds:.1f}s; {backtest_note}")
+    fit_note = ("fitted now" if refitted else
+                f"fit of {kept.observation_end} reused (refit every {refit_days} days)")
+    context.log.info(f"CLV for {len(summary):,} customers in {seconds:.1f}s, {fit_note}; {backtest_note}")
     return dg.MaterializeResult(metadata={
         "customers": len(summary),
-        "parameters": dg.MetadataValue.json({k: round(v, 4) for k, v in models.parameters.items()}),
+        "fit": fit_note,
+        "fit_observation_end": kept.observation_end.isoformat(),
+        "parameters": dg.MetadataValue.json({k: round(v, 4) for k, v in kept.parameters.items()}),
         "backtest": backtest_note,
-        "fit_seconds": round(seconds, 1),
+        "seconds": round(seconds, 1),
     })
