@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from identity.rules import MatchRules, is_junk
@@ -15,16 +16,19 @@ def shared_values(records: pd.DataFrame, identifier: str, rules: MatchRules) -> 
     values = values[values[identifier].astype(str).str.len() > 0]
     if values.empty:
         return values
-    text = values[identifier].astype(str)
-    junk = {value for value in text.unique() if is_junk(identifier, value, rules)}  # each distinct value once
-    values = values[~text.isin(junk).to_numpy()]
-    partners = [c for c in rules.identifiers if c != identifier]
-    crowded: set = set()
-    for partner in partners:
-        pairs = records.loc[values.index, [identifier, partner]].dropna()
-        counts = pairs.groupby(identifier)[partner].nunique()
-        crowded |= set(counts[counts > rules.max_distinct_partners].index)
-    return values[~values[identifier].isin(crowded)]
+    # each distinct value once, as an integer code: the crowd counts below are bincounts, not string group-bys
+    codes, distinct = pd.factorize(values[identifier].astype(str))
+    junk = np.fromiter((is_junk(identifier, value, rules) for value in distinct), dtype=bool, count=len(distinct))
+    values, codes = values[~junk[codes]], codes[~junk[codes]]
+    if values.empty:
+        return values
+    crowded = np.zeros(len(distinct), dtype=bool)
+    for partner in (c for c in rules.identifiers if c != identifier):
+        partner_codes = pd.factorize(records.loc[values.index, partner])[0]  # -1 where the record has none
+        held, width = partner_codes >= 0, np.int64(partner_codes.max() + 1)
+        pairs = pd.unique(codes[held].astype(np.int64) * width + partner_codes[held])  # distinct (value, partner)
+        crowded |= np.bincount(pairs // width, minlength=len(distinct)) > rules.max_distinct_partners
+    return values[~crowded[codes]]
 
 
 def deterministic_edges(records: pd.DataFrame, rules: MatchRules) -> pd.DataFrame:
