@@ -72,6 +72,9 @@ def markdown(results: dict) -> str:
     if "transform_stages" in inc:
         lines += ["", *_table(["transform stage", "full build s", "after the added day s"],
                               [[s["stage"], s["full_seconds"], s["one_day_seconds"]] for s in inc["transform_stages"]])]
+        lines += ["", "The day's CLV step predicts from the fit the full build made (`data/clv/fit.json`, refitted "
+                  "once it is `CRM_CLV_REFIT_DAYS` days old, 7 by default): a refit day costs the full build's CLV "
+                  "step instead."]
     if "publish" in main:
         pub = main["publish"]
         daily = inc["total_seconds"]
