@@ -77,3 +77,40 @@ def test_the_fit_is_redone_once_it_is_refit_days_behind_the_history():
     assert kept.is_due(date(2026, 4, 8), 7)
     assert kept.is_due(date(2026, 3, 31), 7)  # the history now ends before the fit's: it saw days since removed
     assert kept.is_due(date(2026, 4, 1), 0)  # CRM_CLV_REFIT_DAYS=0: every run
+
+
+def test_the_asset_predicts_from_the_kept_fit_until_it_is_due_or_a_refit_is_asked(tmp_path, monkeypatch):
+    import dagster as dg
+    import duckdb
+
+    from orchestration.defs.clv import customer_clv
+    from orchestration.defs.resources import DuckDBStepWarehouse
+
+    monkeypatch.setenv("CRM_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("CRM_CLV_REFIT_DAYS", raising=False)
+    warehouse = tmp_path / "crm.duckdb"
+    transactions = master_transactions()
+    orders = transactions[transactions["customer_id"] < transactions["customer_id"].unique()[3000]]
+
+    def run(last_day: str, refit: bool = False) -> tuple[str, float]:
+        """Orders up to `last_day` in core.fct_orders, then the asset: the fit's last day, and the largest T."""
+        con = duckdb.connect(str(warehouse))
+        con.register("_orders", orders[orders["date"] <= last_day])
+        con.execute("CREATE SCHEMA IF NOT EXISTS core; CREATE OR REPLACE TABLE core.fct_orders AS SELECT customer_id, "
+                    "date::DATE AS order_date, amount AS net_revenue, true AS is_purchase FROM _orders")
+        con.close()
+        assert dg.materialize([customer_clv], resources={"warehouse": DuckDBStepWarehouse(database=str(warehouse))},
+                              run_config={"ops": {"clv__customer_clv": {"config": {"refit": refit}}}}).success
+        con = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            return con.execute("SELECT (SELECT DISTINCT observation_end::VARCHAR FROM clv.model_parameters), "
+                               "(SELECT max(T) FROM clv.customer_clv)").fetchone()
+        finally:
+            con.close()
+
+    first = run("1998-03-31")
+    assert first[0] == "1998-03-31" and (tmp_path / "clv" / "fit.json").exists()
+    # three days on: the same fit, predictions as of the new last day
+    assert run("1998-04-03") == ("1998-03-31", first[1] + 3)
+    assert run("1998-04-03", refit=True)[0] == "1998-04-03"
+    assert run("1998-04-10")[0] == "1998-04-10"  # seven days behind: fitted again
