@@ -59,14 +59,15 @@ def customer_clv(context: dg.AssetExecutionContext, config: CLVConfig, warehouse
     if refitted:
         kept = _fitted(occasions, summary, last_day)
         clv_store.save(kept, path)
+    # a fresh fit predicts through `restore` too: one path, whichever run made the fit
     predictions = predict(restore(kept.parameters, summary), summary, monthly_discount_rate=discount)
     seconds = time.perf_counter() - started
+    checks = kept.backtest_frame()
     with warehouse.step(writes=("clv",)) as con:
         con.execute("CREATE SCHEMA IF NOT EXISTS clv")
         _replace(con, "customer_clv", predictions.merge(summary, on="customer_id"))
         _replace(con, "model_parameters", kept.parameter_frame())
-        _replace(con, "backtest", kept.backtest_frame())
-    checks = kept.backtest_frame()
+        _replace(con, "backtest", checks)
     overall = checks[checks["group"] == "all"]
     backtest_note = (f"backtest predicted {overall.predicted_purchases.iloc[0]:,.0f} vs actual "
                      f"{overall.actual_purchases.iloc[0]:,.0f} holdout purchases" if len(overall)
