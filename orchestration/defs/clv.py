@@ -5,7 +5,6 @@ import os
 import time
 
 import dagster as dg
-import numpy as np
 import pandas as pd
 
 from analytics import clv_store
@@ -39,14 +38,6 @@ def _fitted(occasions: pd.DataFrame, summary: pd.DataFrame, last_day: pd.Timesta
     return clv_store.stored(backtest(occasions, last_day), models.parameters, last_day.date(), len(summary))
 
 
-def _finite(predictions: pd.DataFrame) -> bool:
-    """Every customer has finite predictions (spend and CLV only where a Gamma-Gamma model exists)."""
-    columns = ["probability_alive", "expected_purchases_90d"]
-    if predictions["expected_spend_per_purchase"].notna().any():
-        columns.append("predicted_clv_12m")
-    return bool(np.isfinite(predictions[columns].to_numpy(dtype=float)).all())
-
-
 @dg.asset(key=CUSTOMER_CLV, deps=[FCT_ORDERS], group_name="clv", pool=DUCKDB_POOL,
           kinds={current_engine().kind, "pymc"},
           automation_condition=AFTER_UPSTREAM,
@@ -70,11 +61,6 @@ def customer_clv(context: dg.AssetExecutionContext, config: CLVConfig, warehouse
         clv_store.save(kept, path)
     # a fresh fit predicts through `restore` too: one path, whichever run made the fit
     predictions = predict(restore(kept.parameters, summary), summary, monthly_discount_rate=discount)
-    if not refitted and not _finite(predictions):
-        # a degenerate kept fit (a tiny history's MAP can run off to 1e15) is fitted again, not kept for a week
-        kept, refitted = _fitted(occasions, summary, last_day), True
-        clv_store.save(kept, path)
-        predictions = predict(restore(kept.parameters, summary), summary, monthly_discount_rate=discount)
     seconds = time.perf_counter() - started
     checks = kept.backtest_frame()
     with warehouse.step(writes=("clv",)) as con:
