@@ -1,4 +1,5 @@
-"""BG/NBD + Gamma-Gamma with pymc-marketing: maximum-likelihood fits (MAP with flat priors) and predictions.
+"""BG/NBD + Gamma-Gamma: maximum-likelihood fits with pymc-marketing (MAP with flat priors), and predictions
+from the fitted parameters in closed form (analytics/clv_formulas.py).
 
 Input is the usual summary per customer: frequency = repeat purchase occasions, recency and T in days
 (first purchase to last purchase, and to the end of the observation period), monetary_value = mean revenue of
@@ -11,11 +12,12 @@ import logging
 import warnings
 from dataclasses import dataclass
 
-import arviz as az
 import numpy as np
 import pandas as pd
 from pymc_extras.prior import Prior
 from pymc_marketing.clv import BetaGeoModel, GammaGammaModel
+
+from analytics import clv_formulas as formulas
 
 for name in ("pymc", "pytensor", "pymc_marketing"):
     logging.getLogger(name).setLevel(logging.ERROR)
@@ -33,7 +35,7 @@ class FittedModels:
 
     @property
     def parameters(self) -> dict[str, float]:
-        """The point estimates, unrounded (fit_summary rounds): what `restore` rebuilds the models from."""
+        """The point estimates, unrounded (fit_summary rounds): all that `predict` needs."""
         params = {k: _point(self.bg_nbd, k) for k in BG_NBD_PARAMETERS}
         if self.gamma_gamma is not None:
             params |= {k: _point(self.gamma_gamma, k) for k in GAMMA_GAMMA_PARAMETERS}
@@ -59,52 +61,21 @@ def fit(summary: pd.DataFrame) -> FittedModels:
     return FittedModels(bg_nbd, gamma_gamma)
 
 
-def restore(parameters: dict[str, float], summary: pd.DataFrame) -> FittedModels:
-    """The models of an earlier fit, from its `parameters`, ready to predict for the customers of `summary`:
-    the predictions are closed-form in the parameters, so they equal the fitted models' own."""
-    def built(model, data: pd.DataFrame, names: tuple[str, ...]):
-        model.build_model(data)
-        model.idata = az.from_dict(posterior={k: np.array([[parameters[k]]]) for k in names})
-        return model
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        bg_nbd = built(BetaGeoModel(model_config=FLAT), summary[["customer_id", "frequency", "recency", "T"]],
-                       BG_NBD_PARAMETERS)
-        repeaters = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
-        gamma_gamma = None
-        if "p" in parameters and len(repeaters):
-            gamma_gamma = built(GammaGammaModel(), repeaters[["customer_id", "frequency", "monetary_value"]],
-                                GAMMA_GAMMA_PARAMETERS)
-    return FittedModels(bg_nbd, gamma_gamma)
-
-
-def _values(array) -> np.ndarray:
-    return np.asarray(array).reshape(-1)
-
-
-def predict(models: FittedModels, summary: pd.DataFrame, horizon_days: int = 90, clv_months: int = 12,
+def predict(parameters: dict[str, float], summary: pd.DataFrame, horizon_days: int = 90, clv_months: int = 12,
             monthly_discount_rate: float = 0.01) -> pd.DataFrame:
-    """Per customer: probability alive, expected purchases in the horizon, expected spend, predicted CLV."""
-    data = summary[["customer_id", "frequency", "recency", "T"]]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        alive = _values(models.bg_nbd.expected_probability_alive(data))
-        purchases = _values(models.bg_nbd.expected_purchases(data, future_t=horizon_days))
-        spend = np.full(len(summary), np.nan)
-        clv = np.full(len(summary), np.nan)
-        if models.gamma_gamma is not None:
-            spend_data = summary[["customer_id", "frequency", "monetary_value"]].assign(
-                monetary_value=summary["monetary_value"].where(summary["frequency"] > 0, 0.0))
-            spend = _values(models.gamma_gamma.expected_customer_spend(spend_data))
-            clv = _values(models.gamma_gamma.expected_customer_lifetime_value(
-                transaction_model=models.bg_nbd, data=summary[["customer_id", "frequency", "recency", "T", "monetary_value"]]
-                .assign(monetary_value=spend_data["monetary_value"]),
-                future_t=clv_months, discount_rate=monthly_discount_rate, time_unit="D"))
+    """Per customer, from a fit's `parameters`: probability alive, expected purchases in the horizon, expected
+    spend and predicted CLV (the last two need the Gamma-Gamma parameters, NaN without them)."""
+    x, t_x, T = (summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+    spend = np.full(len(summary), np.nan)
+    clv = np.full(len(summary), np.nan)
+    if "p" in parameters:
+        own_mean = np.where(x > 0, summary["monetary_value"].to_numpy(dtype=float), 0.0)
+        spend = formulas.expected_spend(parameters, x, own_mean)
+        clv = formulas.lifetime_value(parameters, x, t_x, T, spend, clv_months, monthly_discount_rate)
     return pd.DataFrame({
         "customer_id": summary["customer_id"].to_numpy(),
-        "probability_alive": alive,
-        "expected_purchases_90d": purchases,
+        "probability_alive": formulas.probability_alive(parameters, x, t_x, T),
+        "expected_purchases_90d": formulas.expected_purchases(parameters, x, t_x, T, horizon_days),
         "expected_spend_per_purchase": spend,
         "predicted_clv_12m": clv,
     })
@@ -134,7 +105,7 @@ def backtest(occasions: pd.DataFrame, last_day, holdout_days: int = 90) -> pd.Da
     holdout_days = min(holdout_days, span // 3)
     calibration_end = pd.Timestamp(last_day) - pd.Timedelta(days=holdout_days)
     calibration = summarise(occasions, calibration_end)
-    predicted = predict(fit(calibration), calibration, horizon_days=holdout_days)
+    predicted = predict(fit(calibration).parameters, calibration, horizon_days=holdout_days)
     holdout = occasions[(occasions["order_date"] > calibration_end) & (occasions["order_date"] <= pd.Timestamp(last_day))]
     actual = holdout.groupby("customer_id").size().rename("actual")
     frame = predicted.set_index("customer_id")[["expected_purchases_90d"]].rename(

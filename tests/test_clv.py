@@ -1,15 +1,17 @@
 """Predicted CLV: the maximum-likelihood fit reproduces the published CDNOW estimates, a calibration/holdout
-backtest on the CDNOW master transactions predicts the holdout purchases, and predictions from a stored fit
-equal the fitted models' own."""
+backtest on the CDNOW master transactions predicts the holdout purchases, the closed-form predictions from a
+stored fit equal pymc-marketing's own, and stay finite where the fit of a small history runs off to infinity."""
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from analytics import clv_store
 from analytics.cdnow import calibration_summary, master_transactions
-from analytics.clv import backtest, fit, predict, restore
+from analytics import clv_formulas
+from analytics.clv import backtest, fit, predict
 
 PUBLISHED = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426, "p": 6.25, "q": 3.74, "v": 15.44}
 
@@ -28,7 +30,7 @@ def test_fit_reproduces_the_published_cdnow_estimates(cdnow_fit):
 
 def test_predictions_are_sane(cdnow_fit):
     summary, models = cdnow_fit
-    predicted = predict(models, summary, horizon_days=90)
+    predicted = predict(models.parameters, summary, horizon_days=90)
     assert len(predicted) == len(summary)
     assert predicted["probability_alive"].between(0, 1).all()
     assert (predicted["expected_purchases_90d"] >= 0).all()
@@ -64,10 +66,56 @@ def test_the_stored_fit_predicts_what_the_fitted_models_predict(cdnow_fit, tmp_p
     kept = clv_store.load(path)
     assert kept.parameters == models.parameters
     pd.testing.assert_frame_equal(kept.backtest_frame(), checks)
-    # a day later, on other customers' histories too: the restored models give the fitted models' figures
+    # a day later, on other customers' histories too: the closed forms give pymc-marketing's figures
     later = summary.assign(T=summary["T"] + 1).iloc[::-1].reset_index(drop=True)
-    pd.testing.assert_frame_equal(predict(restore(kept.parameters, later), later), predict(models, later),
-                                  rtol=1e-12)
+    ours = predict(kept.parameters, later, horizon_days=90, clv_months=12, monthly_discount_rate=0.01)
+    with_spend = later.assign(monetary_value=later["monetary_value"].where(later["frequency"] > 0, 0.0))
+    theirs = {
+        "probability_alive": models.bg_nbd.expected_probability_alive(later),
+        "expected_purchases_90d": models.bg_nbd.expected_purchases(later, future_t=90),
+        "expected_spend_per_purchase": models.gamma_gamma.expected_customer_spend(with_spend),
+        "predicted_clv_12m": models.gamma_gamma.expected_customer_lifetime_value(
+            transaction_model=models.bg_nbd, data=with_spend, future_t=12, discount_rate=0.01, time_unit="D"),
+    }
+    for column, values in theirs.items():
+        np.testing.assert_allclose(ours[column], np.asarray(values).reshape(-1), rtol=1e-10, err_msg=column)
+
+
+# The fit of the dashboard test's first month (62 customers, 29 days): with no visible heterogeneity the
+# likelihood keeps rising as a and b (and q and v) grow, and the optimiser stopped at 1e15.
+RIDGE = {"r": 10.0, "alpha": 33.3, "a": 2.76e15, "b": 1.75e15, "p": 2.81, "q": 1.0e7, "v": 1.7e8}
+
+
+def test_predictions_stay_finite_when_the_fit_runs_off_along_a_ridge():
+    new_customers = pd.DataFrame({"customer_id": ["c1", "c2", "c3", "c4"], "frequency": [0.0, 1.0, 0.0, 4.0],
+                                  "recency": [0.0, 4.0, 0.0, 20.0], "T": [0.0, 6.0, 25.0, 25.0],
+                                  "monetary_value": [0.0, 55.75, 0.0, 30.0]})
+    # scipy's hyp2f1, which pymc-marketing calls, has no value for these: a new customer's month 12 gives z > 0.9
+    z = 360 / (RIDGE["alpha"] + 0 + 360)
+    assert z > 0.9 and np.isnan(clv_formulas.hyp2f1(RIDGE["r"], RIDGE["b"], RIDGE["a"] + RIDGE["b"] - 1, z))
+    predicted = predict(RIDGE, new_customers)
+    assert np.isfinite(predicted.drop(columns="customer_id").to_numpy()).all()
+    assert (predicted["predicted_clv_12m"] > 0).all()
+    # and they are the limit of fits that stopped earlier on the same ridge (same a / (a + b))
+    nearer = predict(RIDGE | {"a": 2.76e8, "b": 1.75e8}, new_customers)
+    pd.testing.assert_frame_equal(predicted, nearer, rtol=1e-6)
+
+
+def test_a_history_without_repeat_purchases_predicts_from_the_limit_at_a_equal_one():
+    # nobody bought twice: the likelihood does not depend on a and b, which stay at the optimiser's start, 1
+    params = {"r": 0.5, "alpha": 20.0, "a": 1.0, "b": 1.0}
+    x, t_x, T = np.array([0.0, 0.0, 2.0]), np.array([0.0, 0.0, 5.0]), np.array([0.0, 10.0, 20.0])
+    at_one = clv_formulas.expected_purchases(params, x, t_x, T, 90)
+    above, below = (clv_formulas.expected_purchases(params | {"a": a}, x, t_x, T, 90) for a in (1.001, 0.999))
+    assert np.isfinite(at_one).all() and (below > at_one).all() and (at_one > above).all()
+    np.testing.assert_allclose(at_one, (above + below) / 2, rtol=1e-5)
+
+
+def test_the_series_agrees_with_scipy_where_scipy_has_a_value():
+    A, B, C, z = np.meshgrid([0.2, 1.0, 5.0, 40.0], [0.5, 3.0, 50.0], [2.0, 10.0, 80.0], [0.05, 0.5, 0.85])
+    A, B, C, z = (v.reshape(-1) for v in (A, B, C, z))
+    np.testing.assert_allclose(clv_formulas._log_series(A, B, C, z), np.log(clv_formulas.hyp2f1(A, B, C, z)),
+                               rtol=1e-12, atol=1e-12)
 
 
 def test_the_fit_is_redone_once_it_is_refit_days_behind_the_history():
@@ -99,8 +147,10 @@ def test_the_asset_predicts_from_the_kept_fit_until_it_is_due_or_a_refit_is_aske
         con.execute("CREATE SCHEMA IF NOT EXISTS core; CREATE OR REPLACE TABLE core.fct_orders AS SELECT customer_id, "
                     "date::DATE AS order_date, amount AS net_revenue, true AS is_purchase FROM _orders")
         con.close()
-        assert dg.materialize([customer_clv], resources={"warehouse": DuckDBStepWarehouse(database=str(warehouse))},
-                              run_config={"ops": {"clv__customer_clv": {"config": {"refit": refit}}}}).success
+        result = dg.materialize([customer_clv], resources={"warehouse": DuckDBStepWarehouse(database=str(warehouse))},
+                                run_config={"ops": {"clv__customer_clv": {"config": {"refit": refit}}}})
+        assert result.success
+        assert [check.passed for check in result.get_asset_check_evaluations()] == [True]
         con = duckdb.connect(str(warehouse), read_only=True)
         try:
             return con.execute("SELECT (SELECT DISTINCT observation_end::VARCHAR FROM clv.model_parameters), "

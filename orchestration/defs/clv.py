@@ -5,10 +5,11 @@ import os
 import time
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 
 from analytics import clv_store
-from analytics.clv import backtest, fit, predict, restore, summarise
+from analytics.clv import backtest, fit, predict, summarise
 from orchestration.defs.conditions import AFTER_UPSTREAM
 from orchestration.defs.resources import DUCKDB_POOL, StepWarehouse
 from scaleout.engine import current_engine
@@ -23,6 +24,9 @@ WHERE is_purchase AND customer_id IS NOT NULL GROUP BY customer_id, order_date
 """
 
 
+PREDICTIONS_CHECK = "predictions_are_usable"
+
+
 class CLVConfig(dg.Config):
     refit: bool = False  # fit again in this run, whatever the stored fit's age (e.g. after a change of history)
 
@@ -33,6 +37,16 @@ def _replace(con, table: str, frame: pd.DataFrame) -> None:
     con.unregister("_frame")
 
 
+def _unusable_predictions(predictions: pd.DataFrame, parameters: dict[str, float]) -> int:
+    """Customers whose predictions are not numbers a CRM user can act on (the check below counts them)."""
+    measures = ["probability_alive", "expected_purchases_90d"]
+    if "p" in parameters:  # without a spend model CLV is NULL by design
+        measures += ["expected_spend_per_purchase", "predicted_clv_12m"]
+    values = predictions[measures]
+    usable = np.isfinite(values).all(axis=1) & (values >= 0).all(axis=1) & (predictions["probability_alive"] <= 1)
+    return int((~usable).sum())
+
+
 def _fitted(occasions: pd.DataFrame, summary: pd.DataFrame, last_day: pd.Timestamp) -> clv_store.StoredFit:
     models = fit(summary)
     return clv_store.stored(backtest(occasions, last_day), models.parameters, last_day.date(), len(summary))
@@ -40,6 +54,8 @@ def _fitted(occasions: pd.DataFrame, summary: pd.DataFrame, last_day: pd.Timesta
 
 @dg.asset(key=CUSTOMER_CLV, deps=[FCT_ORDERS], group_name="clv", pool=DUCKDB_POOL,
           kinds={current_engine().kind, "pymc"},
+          check_specs=[dg.AssetCheckSpec(PREDICTIONS_CHECK, asset=CUSTOMER_CLV,
+                                         description="Every customer's predictions are finite and in range.")],
           automation_condition=AFTER_UPSTREAM,
           description="Per customer: probability alive, expected purchases in 90 days, predicted 12-month CLV "
                       "(monthly discount CRM_CLV_MONTHLY_DISCOUNT, default 1%). Also clv.model_parameters and "
@@ -59,8 +75,7 @@ def customer_clv(context: dg.AssetExecutionContext, config: CLVConfig, warehouse
     if refitted:
         kept = _fitted(occasions, summary, last_day)
         clv_store.save(kept, path)
-    # a fresh fit predicts through `restore` too: one path, whichever run made the fit
-    predictions = predict(restore(kept.parameters, summary), summary, monthly_discount_rate=discount)
+    predictions = predict(kept.parameters, summary, monthly_discount_rate=discount)
     seconds = time.perf_counter() - started
     checks = kept.backtest_frame()
     with warehouse.step(writes=("clv",)) as con:
@@ -75,7 +90,10 @@ def customer_clv(context: dg.AssetExecutionContext, config: CLVConfig, warehouse
     fit_note = ("fitted now" if refitted else
                 f"fit of {kept.observation_end} reused (refit every {refit_days} days)")
     context.log.info(f"CLV for {len(summary):,} customers in {seconds:.1f}s, {fit_note}; {backtest_note}")
-    return dg.MaterializeResult(metadata={
+    unusable = _unusable_predictions(predictions, kept.parameters)
+    return dg.MaterializeResult(check_results=[dg.AssetCheckResult(
+        check_name=PREDICTIONS_CHECK, passed=not unusable, severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"customers_without_usable_predictions": unusable})], metadata={
         "customers": len(summary),
         "fit": fit_note,
         "fit_observation_end": kept.observation_end.isoformat(),
