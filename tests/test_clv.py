@@ -81,8 +81,9 @@ def test_the_stored_fit_predicts_what_the_fitted_models_predict(cdnow_fit, tmp_p
         np.testing.assert_allclose(ours[column], np.asarray(values).reshape(-1), rtol=1e-10, err_msg=column)
 
 
-# The fit of the dashboard test's first month (62 customers, 29 days): with no visible heterogeneity the
-# likelihood keeps rising as a and b (and q and v) grow, and the optimiser stopped at 1e15.
+# A fit on a ridge: the dashboard test's first month (62 customers, 29 days) shows no heterogeneity in dropout,
+# its likelihood keeps rising as a and b (and q and v) grow, and one run's optimiser stopped at these a, b, q, v
+# (r and alpha here are of the order such months give).
 RIDGE = {"r": 10.0, "alpha": 33.3, "a": 2.76e15, "b": 1.75e15, "p": 2.81, "q": 1.0e7, "v": 1.7e8}
 
 

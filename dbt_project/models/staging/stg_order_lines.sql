@@ -1,3 +1,7 @@
+{#- A table, not a view: a million order lines per 100k customers, read by fct_orders, fct_order_lines and four
+    tests, each of which would run the ranking again. -#}
+{{ config(materialized='table') }}
+
 with source as (
     {{ passed_rows('order_lines') }}
 ),
