@@ -38,14 +38,23 @@ def _log_series(A: np.ndarray, B: np.ndarray, C: np.ndarray, z: np.ndarray) -> n
     raise ArithmeticError(f"2F1 series did not converge in {SERIES_TERMS_LIMIT:,} terms for {len(active)} values")
 
 
-def log_hyp2f1(A, B, C, z) -> np.ndarray:
-    """log of the Gauss hypergeometric function for positive A, B, C and 0 <= z < 1."""
+def discounted_hyp2f1(A, B, C, z) -> np.ndarray:
+    """(1 - z)^A * 2F1(A, B; C; z) for positive A, B and 0 <= z < 1.
+
+    scipy's 2F1 where it has a value: C may be negative there (a + b < 1, no repeat purchase), and 2F1 with it.
+    Where scipy has none, C is large (the ridge) and the terms are positive. A positive product is taken in
+    logs: with a large A one factor underflows while the other overflows."""
     A, B, C, z = (np.asarray(v, dtype=float) for v in np.broadcast_arrays(A, B, C, z))
     with np.errstate(all="ignore"):
-        value = np.log(hyp2f1(A, B, C, z))
-    failed = ~np.isfinite(value)
+        log_discount, gauss = A * np.log1p(-z), hyp2f1(A, B, C, z)
+        value = np.where(gauss > 0, np.exp(log_discount + np.log(np.abs(gauss))), np.exp(log_discount) * gauss)
+    failed = ~np.isfinite(gauss) | ~np.isfinite(value)
     if failed.any():
-        value[failed] = _log_series(A[failed], B[failed], C[failed], z[failed])
+        if (C[failed] <= 0).any():
+            raise ArithmeticError("2F1 has no finite value from scipy and its series needs c > 0: "
+                                  f"c = {C[failed].min():.6g}")
+        value[failed] = np.exp(A[failed] * np.log1p(-z[failed])
+                               + _log_series(A[failed], B[failed], C[failed], z[failed]))
     return value
 
 
@@ -67,10 +76,8 @@ def expected_purchases(params: dict[str, float], x, t_x, T, t) -> np.ndarray:
     r, alpha, a, b = params["r"], params["alpha"], params["a"], params["b"]
     x, T = np.asarray(x, dtype=float), np.asarray(T, dtype=float)
     z = t / (alpha + T + t)
-    # ((alpha + T) / (alpha + T + t))^(r + x) * 2F1(r + x, b + x; a + b + x - 1; z), in logs: one factor can
-    # underflow while the other overflows
-    log_discounted = (r + x) * np.log1p(-z) + log_hyp2f1(r + x, b + x, a + b + x - 1, z)
-    unconditional = (a + b + x - 1) / (a - 1) * -np.expm1(log_discounted)
+    # (alpha + T) / (alpha + T + t) = 1 - z
+    unconditional = (a + b + x - 1) / (a - 1) * (1 - discounted_hyp2f1(r + x, b + x, a + b + x - 1, z))
     return unconditional * probability_alive(params, x, t_x, T)
 
 

@@ -112,6 +112,20 @@ def test_a_history_without_repeat_purchases_predicts_from_the_limit_at_a_equal_o
     np.testing.assert_allclose(at_one, (above + below) / 2, rtol=1e-5)
 
 
+def test_a_and_b_summing_below_one_give_the_textbook_expectation():
+    # c = a + b - 1 < 0 for a one-timer, and 2F1 is negative: the value scipy gives is the right one there
+    params = {"r": 0.5, "alpha": 5.0, "a": 0.3, "b": 0.5}
+    x, t_x, T, t = np.array([0.0, 1.0, 3.0]), np.array([0.0, 3.0, 10.0]), np.array([0.0, 5.0, 19.0]), 90
+    r, alpha, a, b = params.values()
+    z = t / (alpha + T + t)
+    assert clv_formulas.hyp2f1(r, b, a + b - 1, z[0]) < 0
+    textbook = ((a + b + x - 1) / (a - 1) * (1 - (1 - z) ** (r + x) * clv_formulas.hyp2f1(r + x, b + x, a + b + x - 1, z))
+                / (1 + (x > 0) * a / (b + x - 1) * ((alpha + T) / (alpha + t_x)) ** (r + x)))
+    expected = clv_formulas.expected_purchases(params, x, t_x, T, t)
+    assert (expected > 0).all()
+    np.testing.assert_allclose(expected, textbook, rtol=1e-12)
+
+
 def test_the_series_agrees_with_scipy_where_scipy_has_a_value():
     A, B, C, z = np.meshgrid([0.2, 1.0, 5.0, 40.0], [0.5, 3.0, 50.0], [2.0, 10.0, 80.0], [0.05, 0.5, 0.85])
     A, B, C, z = (v.reshape(-1) for v in (A, B, C, z))
