@@ -16,8 +16,8 @@ import numpy as np
 from scipy.special import expit, hyp2f1
 
 SERIES_TERMS_LIMIT = 1_000_000
-NEGLIGIBLE_LOG_TERM = -40.0
-A_STEP = 1e-6  # a term below e^-40 of the sum so far no longer changes a double
+NEGLIGIBLE_LOG_TERM = -40.0  # a term below e^-40 of the sum so far no longer changes a double
+A_STEP = 1e-6
 
 
 def _log_series(A: np.ndarray, B: np.ndarray, C: np.ndarray, z: np.ndarray) -> np.ndarray:
