@@ -162,3 +162,8 @@
 {% macro mean(value) %}{{ return(adapter.dispatch('mean')(value)) }}{% endmacro %}
 {% macro duckdb__mean(value) %}avg({{ value }}){% endmacro %}
 {% macro spark__mean(value) %}avg(cast({{ value }} as double)){% endmacro %}
+
+{#- A 64-bit hash of the values of one row (the expressions in `values`), to compare sets of rows by their sum. -#}
+{% macro row_hash(values) %}{{ return(adapter.dispatch('row_hash')(values)) }}{% endmacro %}
+{% macro duckdb__row_hash(values) %}hash({{ values | join(', ') }}){% endmacro %}
+{% macro spark__row_hash(values) %}xxhash64({{ values | join(', ') }}){% endmacro %}

@@ -1,7 +1,16 @@
 {#- Every candidate value of every golden-record attribute, ranked by the survivorship rules:
     most trusted source (the source_trust seed), then most recently seen (by day), then most frequent.
     rank 1 is the value that survives; the source it came from is kept. The last keys (value, time seen, source,
-    record) make the order total, so the same files always give the same golden record. -#}
+    record) make the order total, so the same files always give the same golden record.
+    A customer's ranking depends on its own candidates alone, so the model is incremental: its pre-hooks
+    (macros/survivorship.sql) find the customers whose candidates differ from the built rows and delete their
+    rows, and the build appends their ranking again. `dbt build --full-refresh` ranks everyone. -#}
+{{ config(
+    materialized=incremental_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook=["{{ find_customers_to_rank() }}", "{{ delete_customers_to_rank() }}"]
+) }}
 
 with crosswalk as (
     select * from {{ source('identity', 'customer_crosswalk') }}
@@ -11,25 +20,13 @@ records as (
     select crosswalk.customer_id, records.*
     from {{ ref('int_customer_records') }} as records
     inner join crosswalk using (source, source_record_id)
+    {%- if is_incremental() %}
+    where crosswalk.customer_id in (select customer_id from customers_to_rank)
+    {%- endif %}
 ),
 
 candidates as (
-    {%- set attributes = {
-        'first_name': 'first_name',
-        'last_name': 'last_name',
-        'email': 'email',
-        'phone': 'phone',
-        'birth_date': 'cast(birth_date as string)',
-        'address': "case when postcode is not null then concat_ws('|', coalesce(street, ''), coalesce(city, ''), postcode, coalesce(country, '')) end",
-    } %}
-    {%- for attribute, expression in attributes.items() %}
-    select customer_id, '{{ attribute }}' as attribute, {{ expression }} as value, source, source_record_id, seen_at
-    from records
-    where {{ expression }} is not null
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    {{- customer_attribute_candidates('records') }}
 ),
 
 with_frequency as (
