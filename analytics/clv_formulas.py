@@ -4,7 +4,8 @@ pymc-marketing fits the models; the predictions are computed here because its ex
 scipy's hyp2f1, which returns NaN once c is large and z > 0.9. Small histories meet exactly that: their
 maximum-likelihood fit runs off along a ridge (a and b towards infinity with a / (a + b) fixed: no visible
 heterogeneity in dropout), and a new customer's 12-month horizon gives z = t / (alpha + T + t) > 0.9. Where
-scipy has no finite value the Gauss series is summed in log space; it converges for every 0 <= z < 1.
+scipy has no finite value the Gauss series is summed in log space (there c > 0 and every term is positive);
+it converges for every 0 <= z < 1.
 
 Formulas: Fader, Hardie & Lee (2005), "Counting your customers the easy way", eq. (10) and the P(alive) of
 their note 021; Gamma-Gamma's conditional expected spend (Fader, Hardie & Lee 2005, "RFM and CLV").
