@@ -20,6 +20,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -59,9 +60,13 @@ def fingerprint(rules: MatchRules, model: Model = SHIPPED) -> str:
 
 
 def record_hashes(prepared: pd.DataFrame) -> pd.Series:
-    """A hash of each record's content (every column the resolver reads)."""
-    content = prepared[RECORD_COLUMNS].astype("string")
-    return pd.util.hash_pandas_object(content, index=False).astype("uint64")
+    """A hash of each record's content (every column the resolver reads). DuckDB hashes the frame in place (0.05 s
+    for 390k records against 0.8 s for pandas' hash); another DuckDB version may hash differently, which makes
+    every record look changed once: scored again, the same edges."""
+    columns = ", ".join(f'"{column}"::VARCHAR' for column in RECORD_COLUMNS)
+    with duckdb.connect() as con:
+        con.register("prepared", prepared[RECORD_COLUMNS])
+        return con.execute(f"SELECT hash({columns}) AS record_hash FROM prepared").df()["record_hash"]
 
 
 def resolve(records: pd.DataFrame, previous: Previous | None, rules: MatchRules | None = None,
@@ -88,22 +93,28 @@ def resolve(records: pd.DataFrame, previous: Previous | None, rules: MatchRules 
 
 def _unchanged(state: pd.DataFrame, before: pd.DataFrame) -> np.ndarray:
     """Per record: resolved before with the same content."""
-    # an inner join on key and hash (a left join would turn the 64-bit hashes into floats)
-    same = state.reset_index(names="position").merge(before, on=["source", "source_record_id", "record_hash"])
+    with duckdb.connect() as con:
+        con.register("state", state.assign(position=np.arange(len(state))))
+        con.register("before", before)
+        same = con.execute("SELECT position FROM state SEMI JOIN before USING (source, source_record_id, record_hash)"
+                           ).fetchnumpy()["position"]
     unchanged = np.zeros(len(state), dtype=bool)
-    unchanged[same["position"].to_numpy()] = True
+    unchanged[same] = True
     return unchanged
 
 
 def _kept_edges(state: pd.DataFrame, unchanged: np.ndarray, edges: pd.DataFrame) -> pd.DataFrame:
     """The previous Splink edges whose two records are unchanged, as indices into this run's records."""
-    index = pd.Series(np.arange(len(state)), index=pd.MultiIndex.from_frame(state[["source", "source_record_id"]]))
-    index = index[unchanged]
-    left = index.reindex(pd.MultiIndex.from_frame(edges[["left_source", "left_record_id"]].astype(str)))
-    right = index.reindex(pd.MultiIndex.from_frame(edges[["right_source", "right_record_id"]].astype(str)))
-    keep = left.notna().to_numpy() & right.notna().to_numpy()
-    low = np.minimum(left.to_numpy()[keep], right.to_numpy()[keep]).astype("int64")
-    high = np.maximum(left.to_numpy()[keep], right.to_numpy()[keep]).astype("int64")
-    return pd.DataFrame({"left_index": low, "right_index": high, "rule": "splink",
-                         "match_weight": edges["match_weight"].to_numpy(dtype=float)[keep],
-                         "match_probability": edges["match_probability"].to_numpy(dtype=float)[keep]})
+    kept = state[["source", "source_record_id"]].assign(position=np.arange(len(state)))[unchanged]
+    with duckdb.connect() as con:
+        con.register("kept", kept)
+        con.register("edges", edges)
+        joined = con.execute("""
+            SELECT least(l.position, r.position) AS left_index, greatest(l.position, r.position) AS right_index,
+                   'splink' AS rule, edges.match_weight::DOUBLE AS match_weight,
+                   edges.match_probability::DOUBLE AS match_probability
+            FROM edges
+            JOIN kept AS l ON l.source = edges.left_source AND l.source_record_id = edges.left_record_id::VARCHAR
+            JOIN kept AS r ON r.source = edges.right_source AND r.source_record_id = edges.right_record_id::VARCHAR
+            ORDER BY left_index, right_index""").df()
+    return joined.astype({"left_index": "int64", "right_index": "int64"})
