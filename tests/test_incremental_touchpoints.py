@@ -29,7 +29,7 @@ def built(tmp_path_factory):
         con = duckdb.connect(str(path))
         resolve_warehouse(con, "touchpoints-test", id_key=b"test-key")
         con.close()
-        run_dbt("run", "--select", "int_touchpoints", "fct_touchpoints", "--quiet")
+        run_dbt("run", "--select", "int_touchpoints__events", "int_touchpoints", "fct_touchpoints", "--quiet")
         yield path, root / "target"
 
 

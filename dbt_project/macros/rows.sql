@@ -107,3 +107,16 @@
     {%- endset -%}
     {{ delete_where_incremental(statement) }}
 {%- endmacro %}
+
+{#- Post-hook of an incremental model upserted from `current` (one row per key): after the upsert every current key
+    is in the table, so the table holds rows whose key is gone exactly when it has more rows than `current`. Only
+    then are they looked for: the anti-join reads every row (1.5 s at 100k customers for fct_touchpoints), the
+    two counts 0.2 s. -#}
+{% macro delete_stale_rows(key, current) -%}
+    {%- if config.get('materialized') == 'incremental' and execute -%}
+    {%- set counts = run_query('select (select count(*) from ' ~ this ~ '), (select count(*) from ' ~ current ~ ')') -%}
+    {%- if counts.rows[0][0] != counts.rows[0][1] -%}
+    delete from {{ this }} where {{ key }} not in (select {{ key }} from {{ current }})
+    {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}

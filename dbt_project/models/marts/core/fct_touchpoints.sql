@@ -1,13 +1,13 @@
 {#- Every event of every feed with its resolved customer, persisted from int_touchpoints incrementally: a run
     writes only the events that are new or differ from the built row (a re-delivered record, a customer_id
     that identity resolution changed) and the post-hook deletes the events no longer staged (re-delivered
-    without them, or quarantined by a re-validation). `dbt build --full-refresh` rebuilds it whole. -#}
+    without them, quarantined by a re-validation, erased). `dbt build --full-refresh` rebuilds it whole. -#}
 {{ config(
     materialized=incremental_materialization(),
     unique_key='touchpoint_key',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    post_hook="{{ delete_where_incremental('delete from ' ~ this ~ ' where touchpoint_key not in (select touchpoint_key from ' ~ ref('int_touchpoints') ~ ')') }}"
+    post_hook="{{ delete_stale_rows('touchpoint_key', ref('int_touchpoints__events')) }}"
 ) }}
 
 {%- set compared_columns = ['feed', 'event_id', 'customer_id', 'occurred_at', 'occurred_date', 'channel',
