@@ -62,14 +62,26 @@
     key, the latest delivery among every earlier one. Where a built row lost its raw row (quarantined by a
     re-validation, erased) or now holds another event (an erasure renumbers the rows after those it removes
     from a file), every delivery of its key is ranked again. So a build gives what a full build gives.
-    `vanished` names the model's CTE of `vanished_keys`. -#}
-{% macro vanished_keys(relation, key) -%}
+    The pre-hook finds those built rows once, into a temporary table the model and its post-hook read
+    (`vanished_rows()`). -#}
+{% macro find_vanished_rows(feed, key) -%}
+    {%- if config.get('materialized') == 'incremental' %}
+    create or replace temporary table {{ vanished_rows() }} as
+    {%- if is_incremental() %}
     {#- by file, row and key: an erasure renumbers the rows after the ones it removes from a file. The raw key,
-        not its standard form, is compared (half the time): a key typed with spaces only gets ranked again -#}
-    select built.{{ key }} from {{ this }} as built
-    anti join {{ relation }} as passed
+        not its standard form, is compared (half the time): a key typed with spaces only gets ranked again #}
+    select built._source_file, built._row_number, built.{{ key }} from {{ this }} as built
+    anti join ({{ passed_rows(feed) }}) as passed
         on passed._source_file = built._source_file and passed._row_number = built._row_number
         and passed.{{ key }} = built.{{ key }}
+    {%- else %}
+    select null as _source_file, null as _row_number, null as {{ key }} where false  {#- a first or full build #}
+    {%- endif %}
+    {%- endif %}
+{%- endmacro %}
+
+{% macro vanished_rows() -%}
+    {{ this.identifier }}__vanished
 {%- endmacro %}
 
 {% macro rows_to_rank(relation, key, vanished) -%}
@@ -95,17 +107,15 @@
     {{ latest_per_key(key) }}
 {%- endmacro %}
 
-{#- Post-hook of an incremental staging table: drop the rows whose raw row is gone and that no other delivery
-    replaced (delete+insert only replaces the keys it inserts). -#}
-{% macro delete_vanished_rows(feed, key) -%}
-    {%- set statement -%}
+{#- Post-hook of an incremental staging table: drop the vanished rows that no other delivery replaced (delete+insert
+    only replaces the keys it inserts; a replaced key's row now has another file or row). Most builds find none
+    and skip the delete. -#}
+{% macro delete_vanished_rows(key) -%}
+    {%- if config.get('materialized') == 'incremental' and execute
+          and run_query('select count(*) from ' ~ vanished_rows()).rows[0][0] > 0 -%}
     delete from {{ this }} where (_source_file, _row_number, {{ key }}) in (
-        select (built._source_file, built._row_number, built.{{ key }}) from {{ this }} as built
-        anti join ({{ passed_rows(feed) }}) as passed
-            on passed._source_file = built._source_file and passed._row_number = built._row_number
-            and {{ standardise_text('passed.' ~ key) }} = built.{{ key }})
-    {%- endset -%}
-    {{ delete_where_incremental(statement) }}
+        select (_source_file, _row_number, {{ key }}) from {{ vanished_rows() }})
+    {%- endif -%}
 {%- endmacro %}
 
 {#- Post-hook of an incremental model upserted from `current` (one row per key): after the upsert every current key

@@ -5,7 +5,8 @@
     unique_key='event_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    post_hook="{{ delete_vanished_rows('web_events', 'event_id') }}"
+    pre_hook="{{ find_vanished_rows('web_events', 'event_id') }}",
+    post_hook="{{ delete_vanished_rows('event_id') }}"
 ) }}
 
 with source as (
@@ -13,8 +14,8 @@ with source as (
 ),
 {%- if is_incremental() %}
 
-vanished as materialized (
-    {{ vanished_keys('source', 'event_id') }}
+vanished as (
+    select event_id from {{ vanished_rows() }}
 ),
 {%- endif %}
 
