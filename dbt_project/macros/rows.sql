@@ -119,14 +119,22 @@
 {%- endmacro %}
 
 {#- Post-hook of an incremental model upserted from `current` (one row per key): after the upsert every current key
-    is in the table, so the table holds rows whose key is gone exactly when it has more rows than `current`. Only
-    then are they looked for: the anti-join reads every row (1.5 s at 100k customers for fct_touchpoints), the
-    two counts 0.2 s. -#}
-{% macro delete_stale_rows(key, current) -%}
+    is in the table, so a part (a value of `part`: for fct_touchpoints, a feed) holds rows whose key is gone exactly
+    when it has more rows in the table than in `current`. Only those parts are searched: at 100k customers the
+    counts cost 0.1-0.2 s and the search of the one part a day usually changes (crm_contacts, whose key carries
+    the update time) 0.05 s, where an anti-join over every row of fct_touchpoints cost 1.5 s. -#}
+{% macro delete_stale_rows(key, current, part) -%}
     {%- if config.get('materialized') == 'incremental' and execute -%}
-    {%- set counts = run_query('select (select count(*) from ' ~ this ~ '), (select count(*) from ' ~ current ~ ')') -%}
-    {%- if counts.rows[0][0] != counts.rows[0][1] -%}
-    delete from {{ this }} where {{ key }} not in (select {{ key }} from {{ current }})
+    {%- set differing = run_query(
+        'select coalesce(built.' ~ part ~ ', now.' ~ part ~ ') as part'
+        ~ ' from (select ' ~ part ~ ', count(*) as n from ' ~ this ~ ' group by all) as built'
+        ~ ' full join (select ' ~ part ~ ', count(*) as n from ' ~ current ~ ' group by all) as now'
+        ~ ' on now.' ~ part ~ ' = built.' ~ part ~ ' where built.n is distinct from now.n'
+    ).columns[0].values() | list -%}
+    {%- if differing -%}
+    {%- set parts = "'" ~ differing | join("', '") ~ "'" -%}
+    delete from {{ this }} where {{ part }} in ({{ parts }})
+        and {{ key }} not in (select {{ key }} from {{ current }} where {{ part }} in ({{ parts }}))
     {%- endif -%}
     {%- endif -%}
 {%- endmacro %}

@@ -7,7 +7,7 @@
     unique_key='touchpoint_key',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    post_hook="{{ delete_stale_rows('touchpoint_key', ref('int_touchpoints__events')) }}"
+    post_hook="{{ delete_stale_rows('touchpoint_key', ref('int_touchpoints__events'), 'feed') }}"
 ) }}
 
 {%- set compared_columns = ['feed', 'event_id', 'customer_id', 'occurred_at', 'occurred_date', 'channel',
