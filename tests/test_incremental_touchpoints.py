@@ -78,3 +78,19 @@ def test_a_run_rewrites_only_changed_events_and_deletes_vanished_ones(built, mon
     assert con.execute("SELECT count(*) FROM core.fct_touchpoints WHERE event_id = '1-bob-unsub'").fetchone()[0] == 0
     con.close()
     assert incremental_batch(path, target) == 0  # and a second run has nothing left to do
+
+
+def test_an_event_key_typed_with_spaces_survives_later_builds(built, monkeypatch):
+    """Its raw key differs from the staged one, so every build ranks it again as vanished; the post-hook, which
+    compares keys in their standard form, must not delete it."""
+    path, _ = built
+    monkeypatch.setenv("CRM_WAREHOUSE", str(path))
+    con = duckdb.connect(str(path))
+    con.execute("INSERT INTO raw.web_events SELECT * REPLACE (' W-SPACED ' AS event_id, _row_number + 2000 AS _row_number, "
+                "now()::TIMESTAMP AS _loaded_at) FROM raw.web_events WHERE event_id = 'W1'")
+    con.close()
+    for _ in range(2):  # the first build stages the new event, the second ranks it again
+        run_dbt("run", "--select", "stg_web_events", "--quiet")
+        con = duckdb.connect(str(path), read_only=True)
+        assert con.execute("SELECT count(*) FROM staging.stg_web_events WHERE event_id = 'W-SPACED'").fetchone()[0] == 1
+        con.close()

@@ -107,14 +107,17 @@
     {{ latest_per_key(key) }}
 {%- endmacro %}
 
-{#- Post-hook of an incremental staging table: drop the vanished rows that no other delivery replaced (delete+insert
-    only replaces the keys it inserts; a replaced key's row now has another file or row). Most builds find none
-    and skip the delete. -#}
-{% macro delete_vanished_rows(key) -%}
+{#- Post-hook of an incremental staging table: drop the vanished rows whose raw row is gone and that no other
+    delivery replaced (delete+insert only replaces the keys it inserts). Here the key is compared in its standard
+    form: a key typed with spaces was ranked again, not lost. Most builds find no vanished row and skip this. -#}
+{% macro delete_vanished_rows(feed, key) -%}
     {%- if config.get('materialized') == 'incremental' and execute
           and run_query('select count(*) from ' ~ vanished_rows()).rows[0][0] > 0 -%}
     delete from {{ this }} where (_source_file, _row_number, {{ key }}) in (
-        select (_source_file, _row_number, {{ key }}) from {{ vanished_rows() }})
+        select (vanished._source_file, vanished._row_number, vanished.{{ key }}) from {{ vanished_rows() }} as vanished
+        anti join ({{ passed_rows(feed) }}) as passed
+            on passed._source_file = vanished._source_file and passed._row_number = vanished._row_number
+            and {{ standardise_text('passed.' ~ key) }} = vanished.{{ key }})
     {%- endif -%}
 {%- endmacro %}
 

@@ -6,7 +6,7 @@
     incremental_strategy='delete+insert',
     on_schema_change='fail',
     pre_hook="{{ find_vanished_rows('web_events', 'event_id') }}",
-    post_hook="{{ delete_vanished_rows('event_id') }}"
+    post_hook="{{ delete_vanished_rows('web_events', 'event_id') }}"
 ) }}
 
 with source as (
