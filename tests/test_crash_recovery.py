@@ -34,23 +34,28 @@ def _environment(root: Path) -> dict[str, str]:
 
 
 def _kill_during(instance: dg.DagsterInstance, env: dict, job: str, step_prefix: str, *days: str) -> str:
-    """Start `job` in its own process tree; once a step whose key starts with `step_prefix` has run a moment,
-    kill the tree with SIGKILL. Returns the run id."""
+    """Start `job` in its own process tree; once a step whose key starts with `step_prefix` has run a moment and
+    the run holds the `duckdb` pool's slot, kill the tree with SIGKILL. Returns the run id."""
     worker = subprocess.Popen([sys.executable, str(REPO / "tests" / "job_process.py"), job, *days],
                               env={**os.environ, **env}, cwd=REPO, start_new_session=True,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
+    started_at: dict[str, float] = {}  # run id -> when its first such step was seen
     try:
         while time.monotonic() < deadline:
             assert worker.poll() is None, "the job finished before it could be killed"
             for record in instance.get_run_records(dg.RunsFilter(job_name=job, statuses=[dg.DagsterRunStatus.STARTED])):
                 starts = instance.get_records_for_run(record.dagster_run.run_id,
                                                       of_type=dg.DagsterEventType.STEP_START).records
-                if any(r.event_log_entry.step_key.startswith(step_prefix) for r in starts):
-                    time.sleep(1.5)  # inside the step: files being read, or dbt writing models
+                run_id = record.dagster_run.run_id
+                # inside the step (files being read, or dbt writing models) and holding the pool's slot: between
+                # two short steps the run holds none for a moment, and a kill there is not the crash tested here
+                if (any(r.event_log_entry.step_key.startswith(step_prefix) for r in starts)
+                        and time.monotonic() - started_at.setdefault(run_id, time.monotonic()) > 1.5
+                        and run_id in _slot_holders(instance)):
                     os.killpg(worker.pid, signal.SIGKILL)
                     worker.wait()
-                    return record.dagster_run.run_id
+                    return run_id
             time.sleep(0.2)
         raise AssertionError(f"{job} never reached a {step_prefix} step")
     finally:
