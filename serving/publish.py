@@ -122,7 +122,7 @@ def _write_fresh(con: duckdb.DuckDBPyConnection, copies: WorkingCopies, plans: l
     return {plan.table: "rewritten" for plan in plans}
 
 
-def _update(con: duckdb.DuckDBPyConnection, plan: TablePlan, policy: PiiPolicy, key: str | None,
+def _update(con: duckdb.DuckDBPyConnection, plan: TablePlan, policy: PiiPolicy, key: tuple[str, ...] | None,
             source_rows: int) -> str:
     """Bring one table of both attached working copies up to the build database's; say what it took."""
     names = [name for name, _ in plan.columns]
@@ -135,7 +135,7 @@ def _update(con: duckdb.DuckDBPyConnection, plan: TablePlan, policy: PiiPolicy, 
         changed = changed_keys(con, plan.table, "working_restricted", key, names)
         if changed == 0:
             return "unchanged"
-        action = "updated" if 0 < changed <= REWRITE_SHARE * source_rows else "rewritten"
+        action = "updated" if changed <= REWRITE_SHARE * source_rows else "rewritten"
     elif fingerprint(con, f"working_restricted.{plan.table}", names) == fingerprint(con, plan.table, names):
         return "unchanged"
     else:
@@ -144,26 +144,39 @@ def _update(con: duckdb.DuckDBPyConnection, plan: TablePlan, policy: PiiPolicy, 
         for kind in ("bi", "restricted"):
             _rewrite(con, f"working_{kind}", kind, plan, policy)
         return action
-    key_rule = policy.rule(plan.table, key)
-    bi_key = key_rule.bi_expression(dict(plan.columns)[key]).replace(f'"{key}"', "k")
-    for kind, key_of_changed in (("restricted", "k"), ("bi", bi_key)):
-        con.execute(f'DELETE FROM working_{kind}.{plan.table} WHERE "{key_rule.published_name if kind == "bi" else key}" '
-                    f"IN (SELECT {key_of_changed} FROM changed_keys)")
+    for kind in ("restricted", "bi"):
+        # the copy's key columns by their names in it, and the changed keys in the copy's form
+        in_copy, of_changed = [], []
+        for n, column in enumerate(key):
+            rule = policy.rule(plan.table, column)
+            if kind == "bi":
+                in_copy.append(f'"{rule.published_name}"')
+                of_changed.append(rule.bi_expression(dict(plan.columns)[column]).replace(f'"{column}"', f"k{n}"))
+            else:
+                in_copy.append(f'"{column}"')
+                of_changed.append(f"k{n}")
+        changed_in_copy = ", ".join(f"{expression} AS k{n}" for n, expression in enumerate(of_changed))
+        con.execute(f"DELETE FROM working_{kind}.{plan.table} AS copied "
+                    f"USING (SELECT {changed_in_copy} FROM changed_keys) AS changed WHERE "
+                    + " AND ".join(f"copied.{column} IS NOT DISTINCT FROM changed.k{n}" for n, column in enumerate(in_copy)))
         con.execute(f"INSERT INTO working_{kind}.{plan.table} SELECT {plan.select(kind, policy)} FROM {plan.table} "
-                    f'WHERE "{key}" IN (SELECT k FROM changed_keys)')
+                    "SEMI JOIN changed_keys ON "
+                    + " AND ".join(f'{plan.table}."{column}" IS NOT DISTINCT FROM changed_keys.k{n}' for n, column in enumerate(key)))
     return action
 
 
-def _keys_rows(plan: TablePlan, policy: PiiPolicy, key: str | None) -> bool:
-    """A key can address rows in both copies if it is published as it is or as its pseudonym (one to one); a
-    generalised or dropped key cannot."""
-    if key is None or key not in dict(plan.columns) or dict(plan.columns)[key].endswith("[]"):
+def _keys_rows(plan: TablePlan, policy: PiiPolicy, key: tuple[str, ...] | None) -> bool:
+    """A key can address rows in both copies if each of its columns is published as it is or as its pseudonym
+    (one to one); a generalised or dropped key column cannot."""
+    types = dict(plan.columns)
+    if not key or any(column not in types or types[column].endswith("[]") for column in key):
         return False
-    return policy.rule(plan.table, key).pii in (None, "direct")
+    return all(policy.rule(plan.table, column).pii in (None, "direct") for column in key)
 
 
 def _bring_up_to_date(con: duckdb.DuckDBPyConnection, copies: WorkingCopies, plans: list[TablePlan],
-                      policy: PiiPolicy, keys: dict[str, str], source_rows: dict[str, int]) -> dict[str, str]:
+                      policy: PiiPolicy, keys: dict[str, tuple[str, ...]], source_rows: dict[str, int]
+                      ) -> dict[str, str]:
     for kind in ("bi", "restricted"):
         con.execute(f"ATTACH '{copies.path(kind)}' AS working_{kind}")
     try:
@@ -231,10 +244,11 @@ def _remove_stale_drafts(directory: Path) -> None:
 
 
 def publish(con: duckdb.DuckDBPyConnection, bi_path: Path, restricted_path: Path, policy: PiiPolicy, key: bytes,
-            generation: Generation, keys: dict[str, str] | None = None, full: bool = False) -> Publication:
+            generation: Generation, keys: dict[str, tuple[str, ...]] | None = None, full: bool = False
+            ) -> Publication:
     """Publish from the build database `con` is connected to: the restricted database first, so that the BI
     database, which more people read, never announces a generation the restricted one does not have yet.
-    `keys` (schema.table -> row key) lets the working copies be updated by key; `full` rewrites them whole."""
+    `keys` (schema.table -> row key columns) lets the working copies be updated by key; `full` rewrites them whole."""
     plans = plan_tables(con)
     for plan in plans:
         policy.check_declared(plan.table, [name for name, _ in plan.columns])

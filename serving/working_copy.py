@@ -6,8 +6,9 @@ published; the next publish updates it in place and copies the file to a draft:
 
 - a table whose content fingerprint (rows, and the sum of every row's hash) equals the build database's is
   left as it is;
-- a table with a row key (a column the models' `unique` test covers) gets delete + insert of the keys whose
-  rows differ; the BI copy is keyed by the key's BI form (its pseudonym when the key is personal data);
+- a table with a row key (the column a model's `unique` test covers, or the columns of its `unique_combination`
+  test) gets delete + insert of the keys whose rows differ; the BI copy is keyed by the key's BI form (its
+  pseudonym where a key column is personal data);
 - any other changed table, or one whose changes reach a quarter of its rows, is rewritten.
 
 Deleted rows stay in a DuckDB file's free blocks until it is rewritten. The BI copy only ever held BI values;
@@ -36,15 +37,25 @@ REWRITE_SHARE = 0.25  # changed keys above this share of a table's rows: rewriti
 COMPACT_GROWTH = 1.5  # a working copy this much larger than when written fresh is written fresh again
 
 
-def row_keys(manifest_path: Path) -> dict[str, str]:
-    """schema.table -> the column an unconditional `unique` data test covers, for every model that has one."""
+def row_keys(manifest_path: Path) -> dict[str, tuple[str, ...]]:
+    """schema.table -> the columns an unconditional `unique` or `unique_combination` data test covers (the
+    fewest, where a model has several), for every model that has one."""
     nodes = json.loads(manifest_path.read_text())["nodes"]
-    keys = {}
+    keys: dict[str, tuple[str, ...]] = {}
     for node in nodes.values():
-        if (node["resource_type"] == "test" and (node.get("test_metadata") or {}).get("name") == "unique"
-                and not node["config"].get("where") and node.get("attached_node") in nodes):
-            model = nodes[node["attached_node"]]
-            keys.setdefault(f"{model['schema']}.{model['alias']}", node["column_name"])
+        test = node.get("test_metadata") or {}
+        if node["resource_type"] != "test" or node["config"].get("where") or node.get("attached_node") not in nodes:
+            continue
+        if test.get("name") == "unique":
+            key = (node["column_name"],)
+        elif test.get("name") == "unique_combination":
+            key = tuple(test["kwargs"]["columns"])
+        else:
+            continue
+        model = nodes[node["attached_node"]]
+        table = f"{model['schema']}.{model['alias']}"
+        if table not in keys or len(key) < len(keys[table]):
+            keys[table] = key
     return keys
 
 
@@ -108,16 +119,21 @@ def fingerprint(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str
     return rows, total
 
 
-def changed_keys(con: duckdb.DuckDBPyConnection, table: str, working: str, key: str, columns: list[str]) -> int:
-    """Fill the temporary table `changed_keys` with every key whose rows differ between the build table and its
-    copy in the `working` catalog; return how many, or -1 when a changed row has no key."""
+def changed_keys(con: duckdb.DuckDBPyConnection, table: str, working: str, key: tuple[str, ...],
+                 columns: list[str]) -> int:
+    """Fill the temporary table `changed_keys` (columns k0, k1, ... for the key's columns) with every key whose
+    rows differ between the build table and its copy in the `working` catalog; return how many. A null key
+    column is a value here (`unique_combination` groups nulls together): the rows are replaced per key, so
+    the key's rows are swapped whole even where it is not unique."""
     quoted = ", ".join(f'"{name}"' for name in columns)
+    picked = ", ".join(f'"{column}" AS k{n}' for n, column in enumerate(key))
+    same_key = " AND ".join(f"build.k{n} IS NOT DISTINCT FROM copy.k{n}" for n in range(len(key)))
+    either = ", ".join(f"CASE WHEN build.h IS NULL THEN copy.k{n} ELSE build.k{n} END AS k{n}" for n in range(len(key)))
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE changed_keys AS
-        SELECT DISTINCT coalesce(build.k, copy.k) AS k, (build.k IS NULL AND copy.k IS NULL) AS unkeyed
-        FROM (SELECT "{key}" AS k, hash({quoted}) AS h FROM {table}) AS build
-        FULL JOIN (SELECT "{key}" AS k, hash({quoted}) AS h FROM {working}.{table}) AS copy
-            ON build.k = copy.k AND build.h = copy.h
+        SELECT DISTINCT {either}
+        FROM (SELECT {picked}, hash({quoted}) AS h FROM {table}) AS build
+        FULL JOIN (SELECT {picked}, hash({quoted}) AS h FROM {working}.{table}) AS copy
+            ON {same_key} AND build.h = copy.h
         WHERE build.h IS NULL OR copy.h IS NULL""")
-    changed, unkeyed = con.execute("SELECT count(*), count(*) FILTER (unkeyed) FROM changed_keys").fetchone()
-    return -1 if unkeyed else changed
+    return con.execute("SELECT count(*) FROM changed_keys").fetchone()[0]

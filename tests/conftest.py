@@ -13,6 +13,8 @@ import duckdb
 import pandas as pd
 import pytest
 
+from scaleout.engine import current_engine
+
 REPO = Path(__file__).resolve().parents[1]
 DBT_DIR = REPO / "dbt_project"
 FIRST_DAY, LAST_DAY = "2026-06-01", "2026-06-30"
@@ -34,7 +36,7 @@ def isolated_data(tmp_path_factory):
     os.environ["CRM_WAREHOUSE"] = str(data / "warehouse" / "crm.duckdb")
     os.environ["CRM_START_DATE"] = "2024-01-01"
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
-    run_dbt("parse", "--quiet")
+    run_dbt("parse", "--quiet", "--target", current_engine().dbt_target)  # the runs' target: see `make parse`
     return data
 
 

@@ -51,6 +51,10 @@ def _a_day_of_changes(con):
                    (SELECT touchpoint_key FROM core.fct_touchpoints ORDER BY touchpoint_key LIMIT 5)""")
     con.execute("""INSERT INTO core.fct_touchpoints SELECT 'new:' || touchpoint_key, * EXCLUDE (touchpoint_key)
                    FROM core.fct_touchpoints ORDER BY touchpoint_key LIMIT 3""")
+    con.execute("""UPDATE core.fct_order_lines SET quantity = quantity + 1 WHERE (order_key, line_number) IN
+                   (SELECT (order_key, line_number) FROM core.fct_order_lines ORDER BY ALL LIMIT 4)""")
+    con.execute("""DELETE FROM core.fct_order_lines WHERE (order_key, line_number) IN
+                   (SELECT (order_key, line_number) FROM core.fct_order_lines ORDER BY ALL DESC LIMIT 2)""")
     con.execute("UPDATE kpi.kpi_scorecard SET active_customers = active_customers + 1 WHERE month = "
                 "(SELECT max(month) FROM kpi.kpi_scorecard)")
     con.execute("CREATE TABLE core.new_mart AS SELECT customer_id, orders FROM core.dim_customers")
@@ -68,6 +72,7 @@ def test_an_incremental_publish_equals_a_full_one(build, tmp_path):
     day = _publish(build, incremental, "g3")
     assert day.mode == "incremental"
     assert day.tables["core.dim_customers"] == day.tables["core.fct_touchpoints"] == "updated"
+    assert day.tables["core.fct_order_lines"] == "updated"  # by its two-column key (unique_combination)
     assert day.tables["kpi.kpi_scorecard"] == "rewritten"  # no row key: rewritten when its fingerprint moved
     assert day.tables["core.new_mart"] == day.tables["rfm.customer_rfm"] == "rewritten"  # new, new column
     assert "kpi.kpi_capture_rate_daily" not in day.tables
