@@ -156,12 +156,14 @@ def _update(con: duckdb.DuckDBPyConnection, plan: TablePlan, policy: PiiPolicy, 
                 in_copy.append(f'"{column}"')
                 of_changed.append(f"k{n}")
         changed_in_copy = ", ".join(f"{expression} AS k{n}" for n, expression in enumerate(of_changed))
+        copied_is_changed = " AND ".join(f"copied.{column} IS NOT DISTINCT FROM changed.k{n}"
+                                         for n, column in enumerate(in_copy))
+        built_is_changed = " AND ".join(f'{plan.table}."{column}" IS NOT DISTINCT FROM changed_keys.k{n}'
+                                        for n, column in enumerate(key))
         con.execute(f"DELETE FROM working_{kind}.{plan.table} AS copied "
-                    f"USING (SELECT {changed_in_copy} FROM changed_keys) AS changed WHERE "
-                    + " AND ".join(f"copied.{column} IS NOT DISTINCT FROM changed.k{n}" for n, column in enumerate(in_copy)))
+                    f"USING (SELECT {changed_in_copy} FROM changed_keys) AS changed WHERE {copied_is_changed}")
         con.execute(f"INSERT INTO working_{kind}.{plan.table} SELECT {plan.select(kind, policy)} FROM {plan.table} "
-                    "SEMI JOIN changed_keys ON "
-                    + " AND ".join(f'{plan.table}."{column}" IS NOT DISTINCT FROM changed_keys.k{n}' for n, column in enumerate(key)))
+                    f"SEMI JOIN changed_keys ON {built_is_changed}")
     return action
 
 
@@ -248,7 +250,8 @@ def publish(con: duckdb.DuckDBPyConnection, bi_path: Path, restricted_path: Path
             ) -> Publication:
     """Publish from the build database `con` is connected to: the restricted database first, so that the BI
     database, which more people read, never announces a generation the restricted one does not have yet.
-    `keys` (schema.table -> row key columns) lets the working copies be updated by key; `full` rewrites them whole."""
+    `keys` (schema.table -> row key columns) lets the working copies be updated by key; `full` rewrites them
+    whole."""
     plans = plan_tables(con)
     for plan in plans:
         policy.check_declared(plan.table, [name for name, _ in plan.columns])

@@ -128,7 +128,8 @@ def changed_keys(con: duckdb.DuckDBPyConnection, table: str, working: str, key: 
     quoted = ", ".join(f'"{name}"' for name in columns)
     picked = ", ".join(f'"{column}" AS k{n}' for n, column in enumerate(key))
     same_key = " AND ".join(f"build.k{n} IS NOT DISTINCT FROM copy.k{n}" for n in range(len(key)))
-    either = ", ".join(f"CASE WHEN build.h IS NULL THEN copy.k{n} ELSE build.k{n} END AS k{n}" for n in range(len(key)))
+    either = ", ".join(f"CASE WHEN build.h IS NULL THEN copy.k{n} ELSE build.k{n} END AS k{n}"
+                       for n in range(len(key)))
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE changed_keys AS
         SELECT DISTINCT {either}
