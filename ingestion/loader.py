@@ -20,7 +20,7 @@ from ingestion.file_checks import CheckedFile, FileChecks, FileResult
 from ingestion.files import list_day_files
 from ingestion.readers import (Reject, StagedGroup, drop_staged, line_as_delivered, read_csv_group, read_jsonl_lines,
                                read_parquet_group, stage_jsonl_group)
-from ingestion.warehouse import ROW_QUARANTINED, ensure_feed_tables, insert_rows
+from ingestion.warehouse import ROW_QUARANTINED, ensure_feed_tables, insert_rows, log_raw_changes
 from privacy.suppression import is_empty, suppressed_rows_sql
 from serving.pseudonym import install_pseudonym_macro
 
@@ -78,6 +78,7 @@ class FeedLoader:
             self._clear_days(days)
             self._write(groups, files, rejects, loaded_at)
             insert_rows(self.con, "audit.load_manifest", self.checks.manifest_rows(loaded_at))
+            log_raw_changes(self.con, self.contract.feed, days, "load", loaded_at)
             self.con.execute("COMMIT")
         except Exception:
             self.con.execute("ROLLBACK")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -49,6 +50,16 @@ MANIFEST_COLUMNS = {
     "rows_suppressed": "BIGINT",  # rows not written to raw: they carry an identifier an erasure suppressed
 }
 
+# Which landing days of which feed changed when: a load, a re-validation (quarantine rewritten) or an erasure
+# (rows removed, renumbered). An incremental staging model looks for rows that lost their raw row only on the days
+# changed since its last build (dbt_project/macros/rows.sql, changed_landing_days).
+RAW_CHANGE_COLUMNS = {
+    "feed": "VARCHAR",  # null: every feed
+    "load_date": "DATE",  # null: every day
+    "changed_at": "TIMESTAMP",  # the clock of raw's _loaded_at
+    "change": "VARCHAR",  # load | validation | erasure | log created
+}
+
 
 def connection_config() -> dict[str, str]:
     """DuckDB settings every process of the pipeline opens the warehouse with (dbt's: macros/memory_limit.sql)."""
@@ -89,6 +100,18 @@ def ensure_feed_tables(con: duckdb.DuckDBPyConnection, contract: FeedContract) -
                 f"{QUARANTINE_COLUMNS['outcome']}")
     con.execute(_ddl("audit.load_manifest", MANIFEST_COLUMNS))
     con.execute("ALTER TABLE audit.load_manifest ADD COLUMN IF NOT EXISTS rows_suppressed BIGINT")  # older warehouses
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                       "AND schema_name = 'audit' AND table_name = 'raw_changes'").fetchone()[0]:
+        con.execute(_ddl("audit.raw_changes", RAW_CHANGE_COLUMNS))
+        # a warehouse older than the log may hold changes no build has seen: its next build checks every day
+        log_raw_changes(con, None, [None], "log created")
     # the facts an erasure kept, anonymised: no landing file holds them any more, so no reload replaces them
     con.execute(f"CREATE TABLE IF NOT EXISTS {anonymised_table(contract.feed)} AS "
                 f"SELECT * FROM raw.{contract.feed} WITH NO DATA")
+
+
+def log_raw_changes(con: duckdb.DuckDBPyConnection, feed: str | None, days: list, change: str,
+                    at: datetime | None = None) -> None:
+    """Record that these landing days of the feed changed (see RAW_CHANGE_COLUMNS), in the caller's transaction."""
+    at = at or datetime.now()
+    insert_rows(con, "audit.raw_changes", [(feed, day, at, change) for day in days])

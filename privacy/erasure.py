@@ -18,7 +18,8 @@ import duckdb
 
 from identity.store import ensure_tables as ensure_identity_tables
 from ingestion.contracts import FeedContract, load_contracts
-from ingestion.warehouse import ATTRIBUTE_NULLED, ROW_QUARANTINED, anonymised_table, ensure_feed_tables
+from ingestion.warehouse import (ATTRIBUTE_NULLED, ROW_QUARANTINED, anonymised_table, ensure_feed_tables,
+                                 log_raw_changes)
 from privacy.landing import Rewrite, rewrite_without
 from privacy.suppression import (IDENTIFIER_FORMS, RECORD_KEYS, ensure_table as ensure_suppression_list, hashed,
                                  identifier_columns)
@@ -321,6 +322,11 @@ def _erase_feed_rows(con, contract: FeedContract) -> list[tuple[str, str, int]]:
             SELECT request_id, count(*) FROM {anonymised_table(feed)} a
             JOIN (SELECT DISTINCT request_id FROM _erased_rows_{feed}) e ON a._source_file = 'erasure/' || e.request_id
             GROUP BY 1""").fetchall()]
+    days = con.execute(f"""SELECT DISTINCT _load_date FROM raw.{feed} SEMI JOIN _erased_rows_{feed}
+                               USING (_source_file, _row_number)
+                           UNION SELECT DISTINCT _load_date FROM quarantine.{feed} SEMI JOIN _erased_quarantine_{feed}
+                               USING (_source_file, _row_number)""").fetchall()
+    log_raw_changes(con, feed, [day for (day,) in days], "erasure")  # removed rows, and those renumbered after them
     con.execute(f"DELETE FROM raw.{feed} WHERE (_source_file, _row_number) IN "
                 f"(SELECT (_source_file, _row_number) FROM _erased_rows_{feed})")
     con.execute(f"DELETE FROM quarantine.{feed} WHERE (_source_file, _row_number) IN "

@@ -181,6 +181,21 @@ def test_revenue_stays_and_their_purchases_remain_anonymous(story):
     assert anonymous == kept
 
 
+def test_every_staged_event_still_points_at_its_raw_row(story):
+    """The rewritten landing files renumbered the rows after theirs: the incremental event tables follow, through
+    the days the erasure logged as changed (audit.raw_changes), so each staged row names its file and row."""
+    assert query(story.settings.warehouse_path, "SELECT count(*) FROM audit.raw_changes WHERE change = 'erasure' "
+                 "AND feed IN ('email_events', 'web_events')")[0][0] > 0
+    for feed in ("email_events", "web_events"):
+        rows, orphans = query(story.settings.warehouse_path, f"""
+            SELECT count(*), count(*) FILTER (WHERE raw._source_file IS NULL) FROM staging.stg_{feed} AS staged
+            LEFT JOIN (SELECT _source_file, _row_number, event_id FROM raw.{feed}
+                       UNION ALL SELECT _source_file, _row_number, event_id FROM raw.{feed}__anonymised) AS raw
+                ON raw._source_file = staged._source_file AND raw._row_number = staged._row_number
+               AND nullif(trim(raw.event_id), '') = staged.event_id""")[0]
+        assert rows > 0 and orphans == 0, (feed, orphans)
+
+
 def test_forgetting_again_or_forgetting_nobody_changes_nothing(story, capsys):
     warehouse = story.settings.warehouse_path
     before = (warehouse.stat().st_mtime_ns, query(warehouse, "SELECT count(*) FROM audit.erasure_requests"))

@@ -69,15 +69,39 @@
     create or replace temporary table {{ vanished_rows() }} as
     {%- if is_incremental() %}
     {#- by file, row and key: an erasure renumbers the rows after the ones it removes from a file. The raw key,
-        not its standard form, is compared (half the time): a key typed with spaces only gets ranked again #}
+        not its standard form, is compared (half the time): a key typed with spaces only gets ranked again.
+        Only on the landing days changed since the last build: every other built row still has its raw row. #}
+    {%- set changed = changed_landing_days(feed) %}
     select built._source_file, built._row_number, built.{{ key }} from {{ this }} as built
-    anti join ({{ passed_rows(feed) }}) as passed
+    anti join (select * from ({{ passed_rows(feed) }}) where {{ on_days('_load_date', changed) }}) as passed
         on passed._source_file = built._source_file and passed._row_number = built._row_number
         and passed.{{ key }} = built.{{ key }}
+    where {{ on_days('built._load_date', changed) }}
     {%- else %}
     select null as _source_file, null as _row_number, null as {{ key }} where false  {#- a first or full build #}
     {%- endif %}
     {%- endif %}
+{%- endmacro %}
+
+{#- The landing days of `feed` that a load, a re-validation or an erasure changed (audit.raw_changes, written by
+    ingestion/warehouse.py `log_raw_changes`) since the newest delivery this model holds: a change stamped at or
+    before it was there when the model was last built. A change with no day or no feed (the log's first row, on
+    a warehouse older than the log) is every day: none in the list. -#}
+{% macro changed_landing_days(feed) -%}
+    {%- set log = api.Relation.create(database=this.database, schema='audit', identifier='raw_changes') -%}
+    {{ return(run_query(
+        "select distinct load_date from " ~ log ~ " where coalesce(feed, '" ~ feed ~ "') = '" ~ feed ~ "'"
+        ~ " and changed_at > (select coalesce(max(_loaded_at), '-infinity'::timestamp) from " ~ this ~ ")"
+    ).columns[0].values() | list) }}
+{%- endmacro %}
+
+{#- A filter on a landing-day column keeping `days` (changed_landing_days), as literals: a filter on them prunes
+    the day-ordered raw tables, where a join to the log would read them whole. -#}
+{% macro on_days(column, days) -%}
+    {%- if none in days -%} true
+    {%- elif days -%} {{ column }} in ({% for day in days | sort %}date '{{ day }}'{{ ", " if not loop.last }}{% endfor %})
+    {%- else -%} false
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro vanished_rows() -%}
