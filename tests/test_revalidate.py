@@ -13,6 +13,9 @@ from expectations.validator import validate_days
 from ingestion.audit import reconcile
 from ingestion.contracts import load_contracts
 from ingestion.loader import FeedLoader
+from conftest import query, run_dbt
+from story import land
+from test_kpis import DAY as STORY_DAY, FEEDS
 
 DAY = date(2026, 3, 1)
 HEADER = "case_id,email,channel,category,opened_at,csat"
@@ -65,3 +68,40 @@ def test_the_command_reports_per_feed(tmp_path, monkeypatch, capsys):
     assert main(["revalidate", "--feed", "service_cases"]) == 0
     assert capsys.readouterr().out == ("[service_cases] 2026-03-01 .. 2026-03-01: 2 quarantined before, "
                                        "2 after, 0 released to staging\n")
+
+
+def test_the_incremental_event_table_follows_a_revalidation_both_ways(tmp_path, monkeypatch):
+    """A rule relaxed releases a quarantined event, a rule tightened quarantines staged ones: the next incremental
+    build of stg_email_events takes the first in and the others out (the revalidation logs the day it changed),
+    as a full build does."""
+    forwarded = dict(FEEDS["email_events"][0], event_id="E-FWD", event_type="forwarded")
+    path = tmp_path / "crm.duckdb"
+    con = duckdb.connect(str(path))
+    land(tmp_path / "landing", con, {"campaigns": FEEDS["campaigns"],
+                                     "email_events": FEEDS["email_events"] + [forwarded]}, STORY_DAY)
+    con.close()
+    monkeypatch.setenv("CRM_WAREHOUSE", str(path))
+    staged = lambda: {event for (event,) in query(path, "SELECT event_id FROM staging.stg_email_events")}
+    run_dbt("run", "--select", "stg_email_events", "--quiet")
+    before = staged()
+    opened = {e["event_id"] for e in FEEDS["email_events"] if e["event_type"] == "opened"}
+    assert "E-FWD" not in before and opened <= before and opened
+
+    suites = tmp_path / "suites"
+    shutil.copytree(expectations.suites.SUITES_DIR, suites)
+    suite = json.loads((suites / "email_events.json").read_text())
+    for expectation in suite["expectations"]:
+        if expectation["meta"]["rule"] == "event_type_in_set":
+            values = expectation["kwargs"]["value_set"]
+            expectation["kwargs"]["value_set"] = [v for v in values if v != "opened"] + ["forwarded"]
+    (suites / "email_events.json").write_text(json.dumps(suite))
+    monkeypatch.setattr(expectations.suites, "SUITES_DIR", suites)
+    con = duckdb.connect(str(path))
+    revalidate(con, [load_contracts()["email_events"]], "rerun")
+    con.close()
+
+    run_dbt("run", "--select", "stg_email_events", "--quiet")
+    assert staged() == before - opened | {"E-FWD"}
+    incremental = query(path, "SELECT * EXCLUDE (_loaded_at) FROM staging.stg_email_events ORDER BY event_id")
+    run_dbt("run", "--select", "stg_email_events", "--full-refresh", "--quiet")
+    assert query(path, "SELECT * EXCLUDE (_loaded_at) FROM staging.stg_email_events ORDER BY event_id") == incremental

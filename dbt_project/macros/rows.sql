@@ -58,8 +58,9 @@
 {%- endmacro %}
 
 {#- An incremental event staging table ranks only what a load since its last build delivered (a new day, a late
-    file, a re-delivery: a load writes its rows with a new _loaded_at) against its own built row for the same
-    key, the latest delivery among every earlier one. Where a built row lost its raw row (quarantined by a
+    file, a re-delivery: a load writes its rows with a new _loaded_at), and the rows of the days a re-validation
+    or an erasure changed since (audit.raw_changes), against its own built row for the same key, the latest
+    delivery among every earlier one. Where a built row lost its raw row (quarantined by a
     re-validation, erased) or now holds another event (an erasure renumbers the rows after those it removes
     from a file), every delivery of its key is ranked again. So a build gives what a full build gives.
     The pre-hook finds those built rows once, into a temporary table the model and its post-hook read
@@ -108,10 +109,13 @@
     {{ this.identifier }}__vanished
 {%- endmacro %}
 
-{% macro rows_to_rank(relation, key, vanished) -%}
+{% macro rows_to_rank(relation, key, vanished, feed) -%}
     {%- if is_incremental() %}
+    {#- every row of a changed day, not only the newly loaded ones: a re-validation releases rows from quarantine
+        that keep their old _loaded_at; ranking a day's rows again against their built rows changes nothing else #}
     select * from {{ relation }}
     where _loaded_at > (select coalesce(max(_loaded_at), '-infinity'::timestamp) from {{ this }})
+       or {{ on_days('_load_date', changed_landing_days(feed)) }}
     union all
     select * from {{ relation }} where {{ standardise_text(key) }} in (select {{ key }} from {{ vanished }})
     {%- else %}

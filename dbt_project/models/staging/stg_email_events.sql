@@ -20,7 +20,7 @@ vanished as (
 {%- endif %}
 
 delivered as (
-    {{ rows_to_rank('source', 'event_id', 'vanished') }}
+    {{ rows_to_rank('source', 'event_id', 'vanished', 'email_events') }}
 ),
 
 renamed as (
