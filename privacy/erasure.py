@@ -282,6 +282,7 @@ def _erase_feed_rows(con, contract: FeedContract) -> list[tuple[str, str, int]]:
     unless the feed's row is the person; drop their quarantined rows, whose whole-record JSON holds the values.
     Returns (request, table, rows) counts."""
     feed = contract.feed
+    erased_at = datetime.now()  # the loader's clock: the staging builds compare it with raw's _loaded_at
     # a quarantined row is theirs if it is one of their raw rows, or if a field of its record (the row as JSON,
     # or the raw line) is one of their identifiers in that identifier's normal form: whole fields, never
     # substrings, since one person's id can be the prefix of another's
@@ -314,10 +315,10 @@ def _erase_feed_rows(con, contract: FeedContract) -> list[tuple[str, str, int]]:
         con.execute(f"""INSERT INTO {anonymised_table(feed)} SELECT * EXCLUDE (request_id) REPLACE (
                 {''.join(b + ', ' for b in blanked)}NULL AS _extra_columns, 'erasure/' || e.request_id AS _source_file,
                 row_number() OVER (PARTITION BY e.request_id ORDER BY r._source_file, r._row_number) AS _row_number,
-                NULL AS _file_checksum, now()::TIMESTAMP AS _loaded_at)  -- a delivery the next build must see
+                NULL AS _file_checksum, ?::TIMESTAMP AS _loaded_at)  -- a delivery the next build must see
             FROM raw.{feed} r JOIN _erased_rows_{feed} e USING (_source_file, _row_number)
             ANTI JOIN (SELECT * FROM quarantine.{feed} WHERE outcome = '{ROW_QUARANTINED}') q
-                USING (_source_file, _row_number)""")  # only rows that passed are facts
+                USING (_source_file, _row_number)""", [erased_at])  # only rows that passed are facts
         counts += [(r, anonymised_table(feed), n) for r, n in con.execute(f"""
             SELECT request_id, count(*) FROM {anonymised_table(feed)} a
             JOIN (SELECT DISTINCT request_id FROM _erased_rows_{feed}) e ON a._source_file = 'erasure/' || e.request_id
@@ -326,7 +327,7 @@ def _erase_feed_rows(con, contract: FeedContract) -> list[tuple[str, str, int]]:
                                USING (_source_file, _row_number)
                            UNION SELECT DISTINCT _load_date FROM quarantine.{feed} SEMI JOIN _erased_quarantine_{feed}
                                USING (_source_file, _row_number)""").fetchall()
-    log_raw_changes(con, feed, [day for (day,) in days], "erasure")  # removed rows, and those renumbered after them
+    log_raw_changes(con, feed, [day for (day,) in days], "erasure", erased_at)  # removed rows, renumbered rows
     con.execute(f"DELETE FROM raw.{feed} WHERE (_source_file, _row_number) IN "
                 f"(SELECT (_source_file, _row_number) FROM _erased_rows_{feed})")
     con.execute(f"DELETE FROM quarantine.{feed} WHERE (_source_file, _row_number) IN "

@@ -81,7 +81,10 @@ def test_the_incremental_event_table_follows_a_revalidation_both_ways(tmp_path, 
                                      "email_events": FEEDS["email_events"] + [forwarded]}, STORY_DAY)
     con.close()
     monkeypatch.setenv("CRM_WAREHOUSE", str(path))
-    staged = lambda: {event for (event,) in query(path, "SELECT event_id FROM staging.stg_email_events")}
+
+    def staged() -> set[str]:
+        return {event for (event,) in query(path, "SELECT event_id FROM staging.stg_email_events")}
+
     run_dbt("run", "--select", "stg_email_events", "--quiet")
     before = staged()
     opened = {e["event_id"] for e in FEEDS["email_events"] if e["event_type"] == "opened"}
