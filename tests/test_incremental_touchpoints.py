@@ -6,6 +6,7 @@ import pytest
 
 from conftest import run_dbt
 from identity.store import resolve_warehouse
+from ingestion.warehouse import log_raw_changes
 from story import land
 from test_kpis import DAY, FEEDS
 
@@ -63,6 +64,7 @@ def test_a_run_rewrites_only_changed_events_and_deletes_vanished_ones(built, mon
     con.execute("""INSERT INTO quarantine.email_events (feed, _source_file, _row_number, _load_date, rule, message)
                    SELECT 'email_events', _source_file, _row_number, _load_date, 'test_rule', 'quarantined later'
                    FROM raw.email_events WHERE event_id = '1-bob-unsub'""")
+    log_raw_changes(con, "email_events", [DAY], "validation")  # as `python -m expectations revalidate` does
     con.close()
     run_dbt("run", "--select", "stg_web_events", "stg_email_events", "--quiet")  # incremental tables
 
