@@ -8,14 +8,14 @@ are quarantined again with today's reason. Rows the reader could not parse stay 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import duckdb
 
 from expectations.validator import validate_days
 from ingestion.audit import MALFORMED_RULES, reconcile
 from ingestion.contracts import FeedContract
-from ingestion.warehouse import ROW_QUARANTINED, log_raw_changes
+from ingestion.warehouse import ROW_QUARANTINED, log_raw_changes, span_days
 
 
 @dataclass
@@ -56,8 +56,7 @@ def revalidate(con: duckdb.DuckDBPyConnection, contracts: list[FeedContract], ru
         before = _quarantined(con, feed, *span)
         validate_days(con, contract, *span)
         # rows left or entered quarantine on these days (an ingest's validation is part of its load, logged there)
-        log_raw_changes(con, feed, [span[0] + timedelta(days=n) for n in range((span[1] - span[0]).days + 1)],
-                        "validation")
+        log_raw_changes(con, feed, span_days(*span), "validation")
         reconcile(con, contract, *span, run_id)
         results.append(Released(feed, span[0], span[1], before, _quarantined(con, feed, *span)))
     return results

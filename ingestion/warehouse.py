@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -115,3 +115,8 @@ def log_raw_changes(con: duckdb.DuckDBPyConnection, feed: str | None, days: list
     """Record that these landing days of the feed changed (see RAW_CHANGE_COLUMNS), in the caller's transaction."""
     at = at or datetime.now()
     insert_rows(con, "audit.raw_changes", [(feed, day, at, change) for day in days])
+
+
+def span_days(first: date, last: date) -> list[date]:
+    """Every day from first to last, both included (a validation's span)."""
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]

@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from functools import cached_property
 from importlib import metadata
 from pathlib import Path
@@ -26,7 +26,7 @@ from ingestion.contracts import FeedContract
 from ingestion.file_checks import FileResult
 from ingestion.loader import FeedLoader
 from ingestion.settings import get_settings
-from ingestion.warehouse import connection_config, log_raw_changes
+from ingestion.warehouse import connection_config, log_raw_changes, span_days
 from operations.last_good import restore_if_damaged
 from orchestration.defs.dbt_in_process import dbt_in_this_process
 from orchestration.defs.dbt_project import dbt_project
@@ -167,8 +167,7 @@ class DuckDBFeedIngestion(FeedIngestion):
             validation = validate_days(con, contract, first, last)
             seconds = time.perf_counter() - started
             # the validation rewrote the quarantine of every day in the span: log those between the days loaded
-            span = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-            log_raw_changes(con, contract.feed, [day for day in span if day not in days], "validation")
+            log_raw_changes(con, contract.feed, [d for d in span_days(first, last) if d not in days], "validation")
             balance = reconcile(con, contract, first, last, run_id)
             record_checks(con, contract.feed, first, last, run_id, validation.batch_checks)
             return FeedIngest(files, balance, validation.failures_by_rule, validation.batch_checks,
