@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import duckdb
 import pandas as pd
 
@@ -28,6 +30,9 @@ DDL = [
     "fingerprint VARCHAR, records BIGINT, records_scored BIGINT)",
     # customers after the run (a column added later: warehouses from before it get it empty)
     "ALTER TABLE identity.resolution_runs ADD COLUMN IF NOT EXISTS customers BIGINT",
+    # when a run last wrote a crosswalk row: fct_touchpoints re-reads the events of the records it changed (rows
+    # from before the column have none; the fact's first build after it reads every event)
+    "ALTER TABLE identity.customer_crosswalk ADD COLUMN IF NOT EXISTS changed_at TIMESTAMP",
 ]
 
 
@@ -84,9 +89,10 @@ TABLE_KEYS = {
 }
 
 
-def _replace_changed(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+def _replace_changed(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, changed_at: datetime) -> None:
     """Make identity.<table> equal `frame`, writing only the keys whose rows differ: a day changes a few thousand
-    of the 390k-record crosswalk's rows at 100k customers, and rewriting them all cost most of the write."""
+    of the 390k-record crosswalk's rows at 100k customers, and rewriting them all cost most of the write. The
+    crosswalk's rows written get `changed_at`."""
     key = TABLE_KEYS[table]
     columns = ", ".join(frame.columns)
     con.register("_frame", frame)
@@ -96,7 +102,9 @@ def _replace_changed(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataF
         SELECT {", ".join(key)} FROM (SELECT {columns} FROM _frame EXCEPT SELECT {columns} FROM identity.{table})""")
     matches = " AND ".join(f"identity.{table}.{column} = _changed_keys.{column}" for column in key)
     con.execute(f"DELETE FROM identity.{table} USING _changed_keys WHERE {matches}")
-    con.execute(f"INSERT INTO identity.{table} BY NAME SELECT * FROM _frame SEMI JOIN _changed_keys USING ({', '.join(key)})")
+    stamp = ", ?::TIMESTAMP AS changed_at" if table == "customer_crosswalk" else ""
+    con.execute(f"INSERT INTO identity.{table} BY NAME SELECT *{stamp} FROM _frame SEMI JOIN _changed_keys "
+                f"USING ({', '.join(key)})", [changed_at] if stamp else [])
     con.execute("DROP TABLE _changed_keys")
     con.unregister("_frame")
 
@@ -105,11 +113,12 @@ def write(con: duckdb.DuckDBPyConnection, assignment: Assignment, edges: pd.Data
           run_id: str, fingerprint: str) -> None:
     """Replace crosswalk, registry, edges and the resolution state; append the changes and the run. One
     transaction: readers never see half."""
+    changed_at = datetime.now()  # Python's clock, as the loads' _loaded_at that fct_touchpoints compares it with
     con.execute("BEGIN TRANSACTION")
     try:
         for table, frame in (("customer_crosswalk", assignment.crosswalk), ("customer_registry", assignment.registry),
                              ("match_edges", edges), ("resolved_records", outcome.record_hashes)):
-            _replace_changed(con, table, frame)
+            _replace_changed(con, table, frame, changed_at)
         con.register("_changes", assignment.changes[CHANGE_COLUMNS])
         con.execute("INSERT INTO identity.customer_id_changes BY NAME SELECT * FROM _changes")
         con.unregister("_changes")

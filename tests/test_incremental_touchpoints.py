@@ -1,6 +1,8 @@
 """fct_touchpoints is incremental: a run writes only new or changed events and deletes vanished ones, and the
 result always equals the fact computed afresh (int_touchpoints)."""
 
+from datetime import timedelta
+
 import duckdb
 import pytest
 
@@ -55,7 +57,7 @@ def test_a_run_rewrites_only_changed_events_and_deletes_vanished_ones(built, mon
     events_of_ann = con.execute("SELECT count(*) FROM core.fct_touchpoints WHERE feed = 'email_events' "
                                 "AND event_id LIKE '%-ann-%'").fetchone()[0]
     # 1. identity moves ann's email to another customer id
-    con.execute("UPDATE identity.customer_crosswalk SET customer_id = 'CU-MOVED' "
+    con.execute("UPDATE identity.customer_crosswalk SET customer_id = 'CU-MOVED', changed_at = now()::TIMESTAMP "
                 "WHERE source = 'email_events' AND source_record_id = 'ann@shop.org'")
     # 2. a new web event arrives (a load writes its rows with the load's time)
     con.execute("INSERT INTO raw.web_events SELECT * REPLACE ('W-NEW' AS event_id, _row_number + 1000 AS _row_number, "
@@ -96,3 +98,36 @@ def test_an_event_key_typed_with_spaces_survives_later_builds(built, monkeypatch
         con = duckdb.connect(str(path), read_only=True)
         assert con.execute("SELECT count(*) FROM staging.stg_web_events WHERE event_id = 'W-SPACED'").fetchone()[0] == 1
         con.close()
+
+
+def test_an_event_follows_its_delivery_back_to_an_older_day(built, monkeypatch):
+    """A re-delivery on a later day wins; once a re-validation quarantines it, the event comes from its older
+    delivery again, whose day did not change and whose rows were loaded long ago: the fact finds it through the
+    built row's day."""
+    path, target = built
+    monkeypatch.setenv("CRM_WAREHOUSE", str(path))
+    later = DAY + timedelta(days=1)
+    con = duckdb.connect(str(path))
+    con.execute("INSERT INTO raw.pos_transactions SELECT * REPLACE ('later.csv' AS _source_file, ? AS _load_date, "
+                "now()::TIMESTAMP AS _loaded_at, '999.00' AS amount) FROM raw.pos_transactions "
+                "WHERE receipt_id = (SELECT min(receipt_id) FROM raw.pos_transactions)", [later])
+    log_raw_changes(con, "pos_transactions", [later], "load")
+    con.close()
+    run_dbt("run", "--select", "stg_pos_transactions", "fct_touchpoints", "--quiet")
+
+    con = duckdb.connect(str(path))
+    assert con.execute("SELECT amount, _load_date FROM core.fct_touchpoints WHERE feed = 'pos_transactions' "
+                       "AND event_id = (SELECT min(receipt_id) FROM raw.pos_transactions)").fetchall() == [(999, later)]
+    con.execute("""INSERT INTO quarantine.pos_transactions (feed, _source_file, _row_number, _load_date, rule, message)
+                   SELECT 'pos_transactions', _source_file, _row_number, _load_date, 'test_rule', 'quarantined later'
+                   FROM raw.pos_transactions WHERE _source_file = 'later.csv'""")
+    log_raw_changes(con, "pos_transactions", [later], "validation")  # as `python -m expectations revalidate` does
+    con.close()
+
+    assert incremental_batch(path, target) == 1  # the event, back from its older delivery
+    run_dbt("run", "--select", "stg_pos_transactions", "fct_touchpoints", "--quiet")
+    con = duckdb.connect(str(path), read_only=True)
+    assert con.execute(SAME_AS_AFRESH).fetchone()[0] == 0
+    assert con.execute("SELECT _load_date FROM core.fct_touchpoints WHERE feed = 'pos_transactions' "
+                       "AND event_id = (SELECT min(receipt_id) FROM raw.pos_transactions)").fetchall() == [(DAY,)]
+    con.close()

@@ -1,23 +1,30 @@
-{#- Every event of every feed with its resolved customer, persisted from int_touchpoints incrementally: a run
-    writes only the events that are new or differ from the built row (a re-delivered record, a customer_id
-    that identity resolution changed) and the post-hook deletes the events no longer staged (re-delivered
-    without them, quarantined by a re-validation, erased). `dbt build --full-refresh` rebuilds it whole. -#}
+{#- Every event of every feed with its resolved customer, persisted incrementally: a run compares with the built
+    rows only the events that can have changed since (macros/touchpoints.sql, changed_events_only), writes those
+    that are new or differ, and the post-hook deletes the events no longer staged (re-delivered without them,
+    quarantined by a re-validation, erased). `dbt build --full-refresh` rebuilds it whole. -#}
 {{ config(
     materialized=incremental_materialization(),
     unique_key='touchpoint_key',
     incremental_strategy='delete+insert',
-    on_schema_change='fail',
+    on_schema_change='sync_all_columns',
     post_hook="{{ delete_stale_rows('touchpoint_key', ref('int_touchpoints__events'), 'feed') }}"
 ) }}
 
 {%- set compared_columns = ['feed', 'event_id', 'customer_id', 'occurred_at', 'occurred_date', 'channel',
-                            'touchpoint_type', 'campaign_id', 'amount'] %}
+                            'touchpoint_type', 'campaign_id', 'amount', '_load_date', '_loaded_at'] %}
+{#- a fact built before it carried the landing columns is compared with nothing: every event is written again -#}
+{%- set built = this if is_incremental() and '_loaded_at' in adapter.get_columns_in_relation(this)
+                                                              | map(attribute='name') else none %}
 
-with touchpoints as (
-    select * from {{ ref('int_touchpoints') }}
+with events as (
+    {{ touchpoint_events(built) }}
 ),
 
-{% if is_incremental() %}
+touchpoints as (
+    {{ resolve_touchpoints('events') }}
+),
+
+{% if built is not none %}
 built as (
     select * from {{ this }}
 ),
@@ -26,7 +33,7 @@ built as (
 final as (
     select touchpoints.*
     from touchpoints
-    {%- if is_incremental() %}
+    {%- if built is not none %}
     left join built on built.touchpoint_key = touchpoints.touchpoint_key
     where built.touchpoint_key is null
     {%- for column in compared_columns %}
