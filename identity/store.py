@@ -89,10 +89,11 @@ TABLE_KEYS = {
 }
 
 
-def _replace_changed(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, changed_at: datetime) -> None:
+def _replace_changed(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame,
+                     changed_at: datetime | None = None) -> None:
     """Make identity.<table> equal `frame`, writing only the keys whose rows differ: a day changes a few thousand
-    of the 390k-record crosswalk's rows at 100k customers, and rewriting them all cost most of the write. The
-    crosswalk's rows written get `changed_at`."""
+    of the 390k-record crosswalk's rows at 100k customers, and rewriting them all cost most of the write. With
+    `changed_at`, the rows written carry it in the table's `changed_at` column (not compared)."""
     key = TABLE_KEYS[table]
     columns = ", ".join(frame.columns)
     con.register("_frame", frame)
@@ -102,9 +103,9 @@ def _replace_changed(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataF
         SELECT {", ".join(key)} FROM (SELECT {columns} FROM _frame EXCEPT SELECT {columns} FROM identity.{table})""")
     matches = " AND ".join(f"identity.{table}.{column} = _changed_keys.{column}" for column in key)
     con.execute(f"DELETE FROM identity.{table} USING _changed_keys WHERE {matches}")
-    stamp = ", ?::TIMESTAMP AS changed_at" if table == "customer_crosswalk" else ""
+    stamp = "" if changed_at is None else ", ?::TIMESTAMP AS changed_at"
     con.execute(f"INSERT INTO identity.{table} BY NAME SELECT *{stamp} FROM _frame SEMI JOIN _changed_keys "
-                f"USING ({', '.join(key)})", [changed_at] if stamp else [])
+                f"USING ({', '.join(key)})", [] if changed_at is None else [changed_at])
     con.execute("DROP TABLE _changed_keys")
     con.unregister("_frame")
 
@@ -113,12 +114,13 @@ def write(con: duckdb.DuckDBPyConnection, assignment: Assignment, edges: pd.Data
           run_id: str, fingerprint: str) -> None:
     """Replace crosswalk, registry, edges and the resolution state; append the changes and the run. One
     transaction: readers never see half."""
-    changed_at = datetime.now()  # Python's clock, as the loads' _loaded_at that fct_touchpoints compares it with
     con.execute("BEGIN TRANSACTION")
     try:
-        for table, frame in (("customer_crosswalk", assignment.crosswalk), ("customer_registry", assignment.registry),
-                             ("match_edges", edges), ("resolved_records", outcome.record_hashes)):
-            _replace_changed(con, table, frame, changed_at)
+        # Python's clock, as the loads' _loaded_at that fct_touchpoints compares the crosswalk's changed_at with
+        _replace_changed(con, "customer_crosswalk", assignment.crosswalk, changed_at=datetime.now())
+        for table, frame in (("customer_registry", assignment.registry), ("match_edges", edges),
+                             ("resolved_records", outcome.record_hashes)):
+            _replace_changed(con, table, frame)
         con.register("_changes", assignment.changes[CHANGE_COLUMNS])
         con.execute("INSERT INTO identity.customer_id_changes BY NAME SELECT * FROM _changes")
         con.unregister("_changes")

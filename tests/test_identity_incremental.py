@@ -4,7 +4,9 @@ deleted records, scoring only what is new; the Splink edges and the clusters mus
 import os
 import subprocess
 import sys
+from datetime import datetime
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,6 +14,7 @@ import pytest
 from identity import incremental
 from identity.evaluation import febrl_records
 from identity.rules import MatchRules
+from identity.store import _replace_changed, ensure_tables
 
 
 def _state(outcome: incremental.Outcome, rules: MatchRules) -> incremental.Previous:
@@ -81,3 +84,20 @@ def test_the_fingerprint_is_the_same_in_every_process():
                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout
               for seed in ("1", "2", "3")}
     assert len(prints) == 1 and len(prints.pop()) == 65
+
+
+def test_the_crosswalk_stamps_only_the_rows_a_run_changed():
+    """fct_touchpoints re-reads the events of the records whose crosswalk row carries a newer changed_at: a run
+    must stamp the rows it moved or added, and leave the others' stamps alone."""
+    first, second = datetime(2026, 1, 1), datetime(2026, 1, 2)
+    before = pd.DataFrame({"source": ["crm", "crm", "pos"], "source_record_id": ["a", "b", "c"],
+                           "customer_id": ["CU-1", "CU-2", "CU-2"]})
+    after = pd.DataFrame({"source": ["crm", "crm", "pos"], "source_record_id": ["a", "b", "d"],
+                          "customer_id": ["CU-1", "CU-1", "CU-2"]})  # b merged into CU-1, c gone, d new
+    with duckdb.connect() as con:
+        ensure_tables(con)
+        _replace_changed(con, "customer_crosswalk", before, changed_at=first)
+        _replace_changed(con, "customer_crosswalk", after, changed_at=second)
+        stamped = con.execute("SELECT source_record_id, customer_id, changed_at FROM identity.customer_crosswalk "
+                              "ORDER BY 1").fetchall()
+    assert stamped == [("a", "CU-1", first), ("b", "CU-1", second), ("d", "CU-2", second)]
