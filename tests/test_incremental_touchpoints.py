@@ -131,3 +131,26 @@ def test_an_event_follows_its_delivery_back_to_an_older_day(built, monkeypatch):
     assert con.execute("SELECT _load_date FROM core.fct_touchpoints WHERE feed = 'pos_transactions' "
                        "AND event_id = (SELECT min(receipt_id) FROM raw.pos_transactions)").fetchall() == [(DAY,)]
     con.close()
+
+
+def test_a_fact_without_a_declared_column_is_written_again_whole(built, monkeypatch):
+    """A fact built before a column existed (here the landing day, as on warehouses from before it) gets the
+    column on the next incremental run, filled for every event: no full refresh needed."""
+    path, target = built
+    monkeypatch.setenv("CRM_WAREHOUSE", str(path))
+    con = duckdb.connect(str(path))
+    con.execute("ALTER TABLE core.fct_touchpoints DROP COLUMN _load_date")
+    con.close()
+    run_dbt("run", "--select", "fct_touchpoints", "--quiet")
+    con = duckdb.connect(str(path), read_only=True)
+    columns = ", ".join(name for (name,) in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'intermediate' AND table_name = 'int_touchpoints'"
+    ).fetchall())  # by name: the added column comes last in the fact
+    assert con.execute(f"""
+        SELECT (SELECT count(*) FROM (SELECT {columns} FROM core.fct_touchpoints
+                                      EXCEPT ALL SELECT {columns} FROM intermediate.int_touchpoints))
+             + (SELECT count(*) FROM (SELECT {columns} FROM intermediate.int_touchpoints
+                                      EXCEPT ALL SELECT {columns} FROM core.fct_touchpoints))""").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM core.fct_touchpoints WHERE _load_date IS NULL").fetchone()[0] == 0
+    con.close()
+    assert incremental_batch(path, target) == 0

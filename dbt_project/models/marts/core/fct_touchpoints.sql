@@ -10,11 +10,12 @@
     post_hook="{{ delete_stale_rows('touchpoint_key', ref('int_touchpoints__events'), 'feed') }}"
 ) }}
 
-{%- set compared_columns = ['feed', 'event_id', 'customer_id', 'occurred_at', 'occurred_date', 'channel',
-                            'touchpoint_type', 'campaign_id', 'amount', '_load_date', '_loaded_at'] %}
-{#- a fact built before it carried the landing columns is compared with nothing: every event is written again -#}
-{%- set built = this if is_incremental() and '_loaded_at' in adapter.get_columns_in_relation(this)
-                                                              | map(attribute='name') else none %}
+{#- Every column declared in fct_touchpoints.yml is compared (declare each one the model selects). A fact built
+    before one of them existed is compared with nothing: every event is written again, with the new column
+    (`sync_all_columns`), so adding a column needs no full refresh. -#}
+{%- set declared = model.columns.keys() | list %}
+{%- set built_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list if is_incremental() else [] %}
+{%- set built = this if is_incremental() and declared | reject('in', built_columns) | list | length == 0 else none %}
 
 with events as (
     {{ touchpoint_events(built) }}
@@ -36,7 +37,7 @@ final as (
     {%- if built is not none %}
     left join built on built.touchpoint_key = touchpoints.touchpoint_key
     where built.touchpoint_key is null
-    {%- for column in compared_columns %}
+    {%- for column in declared if column != 'touchpoint_key' %}
        or touchpoints.{{ column }} is distinct from built.{{ column }}
     {%- endfor %}
     {%- endif %}
