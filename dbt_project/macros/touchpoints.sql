@@ -3,20 +3,21 @@
     With `built` (fct_touchpoints, incrementally), each feed keeps only the events that can differ from the built
     fact (`changed_events_only`). -#}
 {% macro touchpoint_events(built=none) -%}
+{%- set since = newest_loaded_at(built) if built is not none else none %}
 with events as (
     select * from (
         select 'pos_transactions' as feed, receipt_id as event_id, transaction_at as occurred_at, 'store' as channel,
                'purchase_' || status as touchpoint_type, null::string as campaign_id, amount, loyalty_id as record_key,
                _load_date, _loaded_at
         from {{ ref('stg_pos_transactions') }}
-    ) {{ changed_events_only('pos_transactions', built) }}
+    ) {{ changed_events_only('pos_transactions', built, since) }}
     union all
     select * from (
         select 'ecommerce_orders' as feed, order_id as event_id, ordered_at as occurred_at, 'web' as channel,
                'order_' || status as touchpoint_type, campaign_code as campaign_id, amount, order_id as record_key,
                _load_date, _loaded_at
         from {{ ref('stg_ecommerce_orders') }}
-    ) {{ changed_events_only('ecommerce_orders', built) }}
+    ) {{ changed_events_only('ecommerce_orders', built, since) }}
     union all
     select * from (
         select 'web_events' as feed, event_id, event_at as occurred_at, 'web' as channel, event_type as touchpoint_type,
@@ -25,35 +26,35 @@ with events as (
                     then coalesce(account_id, '') || '|' || coalesce(email, '') end as record_key,
                _load_date, _loaded_at
         from {{ ref('stg_web_events') }}
-    ) {{ changed_events_only('web_events', built) }}
+    ) {{ changed_events_only('web_events', built, since) }}
     union all
     select * from (
         select 'email_events' as feed, event_id, event_at as occurred_at, 'email' as channel,
                'email_' || event_type as touchpoint_type, campaign_id, null as amount, email as record_key,
                _load_date, _loaded_at
         from {{ ref('stg_email_events') }}
-    ) {{ changed_events_only('email_events', built) }}
+    ) {{ changed_events_only('email_events', built, since) }}
     union all
     select * from (
         select 'service_cases' as feed, case_id as event_id, opened_at as occurred_at, channel,
                'case_' || category as touchpoint_type, null as campaign_id, null as amount, case_id as record_key,
                _load_date, _loaded_at
         from {{ ref('stg_service_cases') }}
-    ) {{ changed_events_only('service_cases', built) }}
+    ) {{ changed_events_only('service_cases', built, since) }}
     union all
     select * from (
         select 'survey_responses' as feed, response_id as event_id, responded_at as occurred_at, 'survey' as channel,
                'survey_response' as touchpoint_type, null as campaign_id, null as amount, email as record_key,
                _load_date, _loaded_at
         from {{ ref('stg_survey_responses') }}
-    ) {{ changed_events_only('survey_responses', built) }}
+    ) {{ changed_events_only('survey_responses', built, since) }}
     union all
     select * from (
         select 'sales_leads' as feed, lead_id as event_id, created_at as occurred_at, 'sales' as channel,
                'lead_' || stage as touchpoint_type, campaign_id, null as amount, lead_id as record_key,
                _load_date, _loaded_at
         from {{ ref('stg_sales_leads') }}
-    ) {{ changed_events_only('sales_leads', built) }}
+    ) {{ changed_events_only('sales_leads', built, since) }}
     union all
     select * from (
         select 'crm_contacts' as feed, contact_id || '@' || {{ timestamp_digits("updated_at") }} as event_id,
@@ -61,7 +62,7 @@ with events as (
                null as campaign_id, null as amount, contact_id as record_key,
                _load_date, _loaded_at
         from {{ ref('stg_crm_contacts') }}
-    ) {{ changed_events_only('crm_contacts', built) }}
+    ) {{ changed_events_only('crm_contacts', built, since) }}
 )
 
 select
@@ -99,17 +100,17 @@ left join {{ source('identity', 'customer_crosswalk') }} as crosswalk
     on crosswalk.source = events.feed and crosswalk.source_record_id = events.record_key
 {%- endmacro %}
 
-{#- The filter on one feed's staged events that keeps those that can differ from the `built` fact. A staged event
-    is its key's latest passed delivery (staging's latest_per_key), so it changes only when
+{#- The filter on one feed's staged events that keeps those that can differ from the `built` fact, whose newest
+    `_loaded_at` is `since` (newest_loaded_at). A staged event is its key's latest passed delivery (staging's
+    latest_per_key), so it changes only when
     - a load delivered its key again: the winning row is then loaded after the newest delivery the fact holds
       (every written event carries its staged `_loaded_at`, which the fact compares);
     - a re-validation or an erasure changed a landing day it was, or now is, delivered on (audit.raw_changes: the
       staged row's day, or the built row's, is a changed day);
     - identity gave its record another customer (the crosswalk's `changed_at`).
     Every one of those is compared with its built row; the rest is skipped unread where the tables allow. -#}
-{% macro changed_events_only(feed, built) -%}
+{% macro changed_events_only(feed, built, since) -%}
     {%- if built is not none -%}
-    {%- set since = newest_loaded_at(built) -%}
     {%- set days = changed_landing_days(feed) %}
     where _loaded_at > {{ since }}
        or {{ on_days('_load_date', days) }}
