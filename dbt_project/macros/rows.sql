@@ -87,13 +87,22 @@
 {#- The landing days of `feed` that a load, a re-validation or an erasure changed (audit.raw_changes, written by
     ingestion/warehouse.py `log_raw_changes`) since the newest delivery this model holds: a change stamped at or
     before it was there when the model was last built. A change with no day or no feed (the log's first row, on
-    a warehouse older than the log) is every day: none in the list. -#}
-{% macro changed_landing_days(feed) -%}
+    a warehouse older than the log) is every day: none in the list. `since`: that newest delivery, when the caller
+    has read it already (newest_loaded_at). -#}
+{% macro changed_landing_days(feed, since=none) -%}
     {%- set log = api.Relation.create(database=this.database, schema='audit', identifier='raw_changes') -%}
     {{ return(run_query(
         "select distinct load_date from " ~ log ~ " where coalesce(feed, '" ~ feed ~ "') = '" ~ feed ~ "'"
-        ~ " and changed_at > (select coalesce(max(_loaded_at), '-infinity'::timestamp) from " ~ this ~ ")"
+        ~ " and changed_at > " ~ (since or newest_loaded_at(this))
     ).columns[0].values() | list) }}
+{%- endmacro %}
+
+{#- The newest `_loaded_at` of `relation`, as a literal (it prunes by the tables' zone maps, a subquery does not);
+    minus infinity when it has none. -#}
+{% macro newest_loaded_at(relation) -%}
+    {%- if not execute -%}{{ return("'-infinity'::timestamp") }}{%- endif -%}
+    {%- set newest = run_query("select max(_loaded_at) from " ~ relation).columns[0].values()[0] -%}
+    {{ return("'-infinity'::timestamp" if newest is none else "timestamp '" ~ newest ~ "'") }}
 {%- endmacro %}
 
 {#- A filter on a landing-day column keeping `days` (changed_landing_days), as literals: a filter on them prunes

@@ -5,64 +5,48 @@
 {% macro touchpoint_events(built=none) -%}
 {%- set since = newest_loaded_at(built) if built is not none else none %}
 with events as (
-    select * from (
-        select 'pos_transactions' as feed, receipt_id as event_id, transaction_at as occurred_at, 'store' as channel,
-               'purchase_' || status as touchpoint_type, null::string as campaign_id, amount, loyalty_id as record_key,
-               _load_date, _loaded_at
-        from {{ ref('stg_pos_transactions') }}
-    ) {{ changed_events_only('pos_transactions', built, since) }}
+    {% call feed_events('pos_transactions', 'stg_pos_transactions', built, since) -%}
+        receipt_id as event_id, transaction_at as occurred_at, 'store' as channel,
+        'purchase_' || status as touchpoint_type, null::string as campaign_id, amount, loyalty_id as record_key
+    {%- endcall %}
     union all
-    select * from (
-        select 'ecommerce_orders' as feed, order_id as event_id, ordered_at as occurred_at, 'web' as channel,
-               'order_' || status as touchpoint_type, campaign_code as campaign_id, amount, order_id as record_key,
-               _load_date, _loaded_at
-        from {{ ref('stg_ecommerce_orders') }}
-    ) {{ changed_events_only('ecommerce_orders', built, since) }}
+    {% call feed_events('ecommerce_orders', 'stg_ecommerce_orders', built, since) -%}
+        order_id as event_id, ordered_at as occurred_at, 'web' as channel,
+        'order_' || status as touchpoint_type, campaign_code as campaign_id, amount, order_id as record_key
+    {%- endcall %}
     union all
-    select * from (
-        select 'web_events' as feed, event_id, event_at as occurred_at, 'web' as channel, event_type as touchpoint_type,
-               utm_campaign as campaign_id, null as amount,
-               case when account_id is not null or email is not null
-                    then coalesce(account_id, '') || '|' || coalesce(email, '') end as record_key,
-               _load_date, _loaded_at
-        from {{ ref('stg_web_events') }}
-    ) {{ changed_events_only('web_events', built, since) }}
+    {% call feed_events('web_events', 'stg_web_events', built, since) -%}
+        event_id, event_at as occurred_at, 'web' as channel, event_type as touchpoint_type,
+        utm_campaign as campaign_id, null as amount,
+        case when account_id is not null or email is not null
+             then coalesce(account_id, '') || '|' || coalesce(email, '') end as record_key
+    {%- endcall %}
     union all
-    select * from (
-        select 'email_events' as feed, event_id, event_at as occurred_at, 'email' as channel,
-               'email_' || event_type as touchpoint_type, campaign_id, null as amount, email as record_key,
-               _load_date, _loaded_at
-        from {{ ref('stg_email_events') }}
-    ) {{ changed_events_only('email_events', built, since) }}
+    {% call feed_events('email_events', 'stg_email_events', built, since) -%}
+        event_id, event_at as occurred_at, 'email' as channel,
+        'email_' || event_type as touchpoint_type, campaign_id, null as amount, email as record_key
+    {%- endcall %}
     union all
-    select * from (
-        select 'service_cases' as feed, case_id as event_id, opened_at as occurred_at, channel,
-               'case_' || category as touchpoint_type, null as campaign_id, null as amount, case_id as record_key,
-               _load_date, _loaded_at
-        from {{ ref('stg_service_cases') }}
-    ) {{ changed_events_only('service_cases', built, since) }}
+    {% call feed_events('service_cases', 'stg_service_cases', built, since) -%}
+        case_id as event_id, opened_at as occurred_at, channel,
+        'case_' || category as touchpoint_type, null as campaign_id, null as amount, case_id as record_key
+    {%- endcall %}
     union all
-    select * from (
-        select 'survey_responses' as feed, response_id as event_id, responded_at as occurred_at, 'survey' as channel,
-               'survey_response' as touchpoint_type, null as campaign_id, null as amount, email as record_key,
-               _load_date, _loaded_at
-        from {{ ref('stg_survey_responses') }}
-    ) {{ changed_events_only('survey_responses', built, since) }}
+    {% call feed_events('survey_responses', 'stg_survey_responses', built, since) -%}
+        response_id as event_id, responded_at as occurred_at, 'survey' as channel,
+        'survey_response' as touchpoint_type, null as campaign_id, null as amount, email as record_key
+    {%- endcall %}
     union all
-    select * from (
-        select 'sales_leads' as feed, lead_id as event_id, created_at as occurred_at, 'sales' as channel,
-               'lead_' || stage as touchpoint_type, campaign_id, null as amount, lead_id as record_key,
-               _load_date, _loaded_at
-        from {{ ref('stg_sales_leads') }}
-    ) {{ changed_events_only('sales_leads', built, since) }}
+    {% call feed_events('sales_leads', 'stg_sales_leads', built, since) -%}
+        lead_id as event_id, created_at as occurred_at, 'sales' as channel,
+        'lead_' || stage as touchpoint_type, campaign_id, null as amount, lead_id as record_key
+    {%- endcall %}
     union all
-    select * from (
-        select 'crm_contacts' as feed, contact_id || '@' || {{ timestamp_digits("updated_at") }} as event_id,
-               updated_at as occurred_at, coalesce(signup_channel, 'crm') as channel, 'contact_update' as touchpoint_type,
-               null as campaign_id, null as amount, contact_id as record_key,
-               _load_date, _loaded_at
-        from {{ ref('stg_crm_contacts') }}
-    ) {{ changed_events_only('crm_contacts', built, since) }}
+    {% call feed_events('crm_contacts', 'stg_crm_contacts', built, since) -%}
+        contact_id || '@' || {{ timestamp_digits("updated_at") }} as event_id,
+        updated_at as occurred_at, coalesce(signup_channel, 'crm') as channel, 'contact_update' as touchpoint_type,
+        null as campaign_id, null as amount, contact_id as record_key
+    {%- endcall %}
 )
 
 select
@@ -100,6 +84,16 @@ left join {{ source('identity', 'customer_crosswalk') }} as crosswalk
     on crosswalk.source = events.feed and crosswalk.source_record_id = events.record_key
 {%- endmacro %}
 
+{#- One feed's branch of touchpoint_events: the columns the caller selects (event_id, occurred_at, channel,
+    touchpoint_type, campaign_id, amount, record_key, each named: the filter reads them) from the feed's staging
+    model, with the feed and the landing columns, kept to the changed events when there is a `built` fact. -#}
+{% macro feed_events(feed, model, built, since) -%}
+    select * from (
+        select '{{ feed }}' as feed, {{ caller() }}, _load_date, _loaded_at
+        from {{ ref(model) }}
+    ) {{ changed_events_only(feed, built, since) }}
+{%- endmacro %}
+
 {#- The filter on one feed's staged events that keeps those that can differ from the `built` fact, whose newest
     `_loaded_at` is `since` (newest_loaded_at). A staged event is its key's latest passed delivery (staging's
     latest_per_key), so it changes only when
@@ -111,19 +105,11 @@ left join {{ source('identity', 'customer_crosswalk') }} as crosswalk
     Every one of those is compared with its built row; the rest is skipped unread where the tables allow. -#}
 {% macro changed_events_only(feed, built, since) -%}
     {%- if built is not none -%}
-    {%- set days = changed_landing_days(feed) %}
+    {%- set days = changed_landing_days(feed, since) %}
     where _loaded_at > {{ since }}
        or {{ on_days('_load_date', days) }}
        or event_id in (select event_id from {{ built }} where feed = '{{ feed }}' and {{ on_days('_load_date', days) }})
        or record_key in (select source_record_id from {{ source('identity', 'customer_crosswalk') }}
                          where source = '{{ feed }}' and changed_at > {{ since }})
     {%- endif -%}
-{%- endmacro %}
-
-{#- The newest `_loaded_at` of `relation`, as a literal (it prunes by the tables' zone maps, a subquery does not);
-    minus infinity when it has none. -#}
-{% macro newest_loaded_at(relation) -%}
-    {%- if not execute -%}{{ return("'-infinity'::timestamp") }}{%- endif -%}
-    {%- set newest = run_query("select max(_loaded_at) from " ~ relation).columns[0].values()[0] -%}
-    {{ return("'-infinity'::timestamp" if newest is none else "timestamp '" ~ newest ~ "'") }}
 {%- endmacro %}
