@@ -108,3 +108,52 @@ def test_the_incremental_event_table_follows_a_revalidation_both_ways(tmp_path, 
     incremental = query(path, "SELECT * EXCLUDE (_loaded_at) FROM staging.stg_email_events ORDER BY event_id")
     run_dbt("run", "--select", "stg_email_events", "--full-refresh", "--quiet")
     assert query(path, "SELECT * EXCLUDE (_loaded_at) FROM staging.stg_email_events ORDER BY event_id") == incremental
+
+
+def test_the_order_lines_table_follows_a_redelivery_and_its_quarantine(tmp_path, monkeypatch):
+    """stg_order_lines is incremental on a composite key staged from raw text (channel lower-cased, line number
+    cast). A line re-delivered on a later day wins; quarantined by a tightened rule, the earlier delivery comes
+    back. A line typed '01' compares unequal as text with its staged 1, so it is ranked again, and must stay.
+    (A re-validation re-checks the days that hold quarantined rows: the line ordered 0 is one.)"""
+    def line(order_id, channel, number, quantity):
+        return {"order_id": order_id, "channel": channel, "line_number": number, "sku": "SKU-1",
+                "quantity": quantity, "unit_price": "10.00", "discount": None, "ordered_at": "2026-03-01 10:00:00"}
+
+    path = tmp_path / "crm.duckdb"
+    con = duckdb.connect(str(path))
+    land(tmp_path / "landing", con, {"order_lines": [line("O1", "store", "1", "2"), line("O2", "web", "1", "3")]},
+         DAY)
+    con.close()
+    monkeypatch.setenv("CRM_WAREHOUSE", str(path))
+
+    def staged() -> list[tuple]:
+        return query(path, "SELECT order_id, channel, line_number, quantity, _load_date "
+                           "FROM staging.stg_order_lines ORDER BY ALL")
+
+    run_dbt("run", "--select", "stg_order_lines", "--quiet")
+    later = date(2026, 3, 2)
+    con = duckdb.connect(str(path))
+    # a line of quantity 0: quarantined, so a re-validation re-checks the day
+    land(tmp_path / "landing", con, {"order_lines": [line("O2", "web", "1", "900"), line("O3", "store", "01", "1"),
+                                                     line("O4", "web", "1", "0")]}, later)
+    con.close()
+    run_dbt("run", "--select", "stg_order_lines", "--quiet")
+    assert staged() == [("O1", "store", 1, 2, DAY), ("O2", "web", 1, 900, later), ("O3", "store", 1, 1, later)]
+
+    suites = tmp_path / "suites"
+    shutil.copytree(expectations.suites.SUITES_DIR, suites)
+    suite = json.loads((suites / "order_lines.json").read_text())
+    for expectation in suite["expectations"]:
+        if expectation["meta"]["rule"] == "quantity_in_range":
+            expectation["kwargs"]["max_value"] = 500
+    (suites / "order_lines.json").write_text(json.dumps(suite))
+    monkeypatch.setattr(expectations.suites, "SUITES_DIR", suites)
+    con = duckdb.connect(str(path))
+    revalidate(con, [load_contracts()["order_lines"]], "rerun")
+    con.close()
+
+    run_dbt("run", "--select", "stg_order_lines", "--quiet")
+    incremental = staged()
+    assert incremental == [("O1", "store", 1, 2, DAY), ("O2", "web", 1, 3, DAY), ("O3", "store", 1, 1, later)]
+    run_dbt("run", "--select", "stg_order_lines", "--full-refresh", "--quiet")
+    assert staged() == incremental

@@ -70,16 +70,21 @@
     create or replace temporary table {{ vanished_rows() }} as
     {%- if is_incremental() %}
     {#- by file, row and key: an erasure renumbers the rows after the ones it removes from a file. The raw key,
-        not its standard form, is compared (half the time): a key typed with spaces only gets ranked again.
+        not its standard form, is compared with the built one as text (half the time): a key typed with spaces
+        or in capitals only gets ranked again.
         Only on the landing days changed since the last build: every other built row still has its raw row. #}
     {%- set changed = changed_landing_days(feed) %}
-    select built._source_file, built._row_number, built.{{ key }} from {{ this }} as built
+    select built._source_file, built._row_number{% for column in staged_key(key) %}, built.{{ column }}{% endfor %}
+    from {{ this }} as built
     anti join (select * from ({{ passed_rows(feed) }}) where {{ on_days('_load_date', changed) }}) as passed
         on passed._source_file = built._source_file and passed._row_number = built._row_number
-        and passed.{{ key }} = built.{{ key }}
+        {%- for column in staged_key(key) %}
+        and passed.{{ column }} = built.{{ column }}::varchar
+        {%- endfor %}
     where {{ on_days('built._load_date', changed) }}
     {%- else %}
-    select null as _source_file, null as _row_number, null as {{ key }} where false  {#- a first or full build #}
+    select null as _source_file, null as _row_number
+        {%- for column in staged_key(key) %}, null as {{ column }}{% endfor %} where false  {#- a first or full build #}
     {%- endif %}
     {%- endif %}
 {%- endmacro %}
@@ -114,6 +119,21 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The natural key of an incremental staging table as its model stages it from the raw columns (column ->
+    expression). `key`: one text column, put in standard form by standardise_text, or this mapping itself (a
+    composite key, or a key staged otherwise: stg_order_lines' order_line_key). -#}
+{% macro staged_key(key) -%}
+    {{ return({key: standardise_text(key)} if key is string else key) }}
+{%- endmacro %}
+
+{#- stg_order_lines' key: an order's lines are numbered within its channel's order id. -#}
+{% macro order_line_key() -%}
+    {{ return({
+        'order_id': standardise_text('order_id'),
+        'channel': 'lower(' ~ standardise_text('channel') ~ ')',
+        'line_number': 'try_cast(line_number as integer)'}) }}
+{%- endmacro %}
+
 {% macro vanished_rows() -%}
     {{ this.identifier }}__vanished
 {%- endmacro %}
@@ -126,22 +146,26 @@
     where _loaded_at > (select coalesce(max(_loaded_at), '-infinity'::timestamp) from {{ this }})
        or {{ on_days('_load_date', changed_landing_days(feed)) }}
     union all
-    select * from {{ relation }} where {{ standardise_text(key) }} in (select {{ key }} from {{ vanished }})
+    {%- set staged = staged_key(key) %}
+    select * from {{ relation }}
+    where ({{ staged.values() | join(', ') }}) in (select {{ staged.keys() | join(', ') }} from {{ vanished }})
     {%- else %}
     select * from {{ relation }}
     {%- endif %}
 {%- endmacro %}
 
 {% macro latest_delivery(relation, key, vanished) -%}
+    {%- set columns = staged_key(key).keys() | join(', ') %}
     select * from (
         select * from {{ relation }}
         {%- if is_incremental() %}
         union all by name
         select * from {{ this }}
-        where {{ key }} in (select {{ key }} from {{ relation }}) and {{ key }} not in (select {{ key }} from {{ vanished }})
+        where ({{ columns }}) in (select {{ columns }} from {{ relation }})
+          and ({{ columns }}) not in (select {{ columns }} from {{ vanished }})
         {%- endif %}
     )
-    {{ latest_per_key(key) }}
+    {{ latest_per_key(columns) }}
 {%- endmacro %}
 
 {#- Post-hook of an incremental staging table: drop the vanished rows whose raw row is gone and that no other
@@ -150,11 +174,20 @@
 {% macro delete_vanished_rows(feed, key) -%}
     {%- if config.get('materialized') == 'incremental' and execute
           and run_query('select count(*) from ' ~ vanished_rows()).rows[0][0] > 0 -%}
-    delete from {{ this }} where (_source_file, _row_number, {{ key }}) in (
-        select (vanished._source_file, vanished._row_number, vanished.{{ key }}) from {{ vanished_rows() }} as vanished
-        anti join ({{ passed_rows(feed) }}) as passed
+    {%- set staged = staged_key(key) %}
+    delete from {{ this }} where (_source_file, _row_number, {{ staged.keys() | join(', ') }}) in (
+        select (vanished._source_file, vanished._row_number
+                {%- for column in staged %}, vanished.{{ column }}{% endfor %})
+        from {{ vanished_rows() }} as vanished
+        anti join (
+            select _source_file, _row_number
+                {%- for column, expression in staged.items() %}, {{ expression }} as {{ column }}{% endfor %}
+            from ({{ passed_rows(feed) }})
+        ) as passed
             on passed._source_file = vanished._source_file and passed._row_number = vanished._row_number
-            and {{ standardise_text('passed.' ~ key) }} = vanished.{{ key }})
+            {%- for column in staged %}
+            and passed.{{ column }} = vanished.{{ column }}
+            {%- endfor %})
     {%- endif -%}
 {%- endmacro %}
 

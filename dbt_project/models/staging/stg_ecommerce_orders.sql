@@ -1,5 +1,26 @@
+{#- Incremental (macros/rows.sql, latest_delivery): a build ranks only what the loads since the last one
+    delivered against the built rows of the same orders. `dbt build --full-refresh` rebuilds it whole. -#}
+{{ config(
+    materialized=incremental_materialization(),
+    unique_key='order_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    pre_hook="{{ find_vanished_rows('ecommerce_orders', 'order_id') }}",
+    post_hook="{{ delete_vanished_rows('ecommerce_orders', 'order_id') }}"
+) }}
+
 with source as (
     {{ passed_rows('ecommerce_orders') }}
+),
+{%- if is_incremental() %}
+
+vanished as (
+    select order_id from {{ vanished_rows() }}
+),
+{%- endif %}
+
+delivered as (
+    {{ rows_to_rank('source', 'order_id', 'vanished', 'ecommerce_orders') }}
 ),
 
 renamed as (
@@ -21,12 +42,11 @@ renamed as (
         upper({{ standardise_text('currency') }}) as currency,
         upper({{ standardise_text('campaign_code') }}) as campaign_code,
         {{ landing_columns() }}
-    from source
+    from delivered
 ),
 
 final as (
-    select * from renamed
-    {{ latest_per_key('order_id') }}
+    {{ latest_delivery('renamed', 'order_id', 'vanished') }}
 )
 
 select * from final

@@ -1,31 +1,51 @@
-{#- A table, not a view: a million order lines per 100k customers, read by fct_orders, fct_order_lines and four
-    tests, each of which would run the ranking again. -#}
-{{ config(materialized='table') }}
+{#- Incremental (macros/rows.sql, latest_delivery): a build ranks only what the loads since the last one
+    delivered against the built rows of the same lines. `dbt build --full-refresh` rebuilds it whole. -#}
+{{ config(
+    materialized=incremental_materialization(),
+    unique_key=['order_id', 'channel', 'line_number'],
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    pre_hook="{{ find_vanished_rows('order_lines', order_line_key()) }}",
+    post_hook="{{ delete_vanished_rows('order_lines', order_line_key()) }}"
+) }}
 
 with source as (
     {{ passed_rows('order_lines') }}
 ),
+{%- if is_incremental() %}
+
+vanished as (
+    select order_id, channel, line_number from {{ vanished_rows() }}
+),
+{%- endif %}
+
+delivered as (
+    {{ rows_to_rank('source', order_line_key(), 'vanished', 'order_lines') }}
+),
 
 renamed as (
     select
-        {{ standardise_text('order_id') }} as order_id,
-        lower({{ standardise_text('channel') }}) as channel,
-        try_cast(line_number as integer) as line_number,
+        {%- for column, staged in order_line_key().items() %}
+        {{ staged }} as {{ column }},
+        {%- endfor %}
         {{ standardise_text('sku') }} as sku,
         try_cast(quantity as integer) as quantity,
         try_cast(unit_price as decimal(14, 2)) as unit_price,
         coalesce(try_cast(discount as decimal(14, 2)), 0) as discount,
         try_cast(ordered_at as timestamp) as ordered_at,
         {{ landing_columns() }}
-    from source
+    from delivered
 ),
 
-final as (
+priced as (
     select
         *,
         quantity * unit_price - discount as line_amount
     from renamed
-    {{ latest_per_key('channel, order_id, line_number') }}
+),
+
+final as (
+    {{ latest_delivery('priced', order_line_key(), 'vanished') }}
 )
 
 select * from final
