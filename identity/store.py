@@ -116,7 +116,7 @@ def write(con: duckdb.DuckDBPyConnection, assignment: Assignment, edges: pd.Data
     transaction: readers never see half."""
     con.execute("BEGIN TRANSACTION")
     try:
-        # Python's clock, as the loads' _loaded_at that fct_touchpoints compares the crosswalk's changed_at with
+        # one stamp per run: fct_touchpoints compares the rows stamped after the newest stamp it took in
         _replace_changed(con, "customer_crosswalk", assignment.crosswalk, changed_at=datetime.now())
         for table, frame in (("customer_registry", assignment.registry), ("match_edges", edges),
                              ("resolved_records", outcome.record_hashes)):

@@ -48,10 +48,24 @@ def incremental_batch(path, target) -> int:
         con.close()
 
 
+def compared_events(path, target) -> int:
+    """Staged events the next incremental run would compare with their built rows (the model's events CTE)."""
+    run_dbt("compile", "--select", "fct_touchpoints", "--target-path", str(target), "--quiet")
+    sql = next(target.glob("compiled/**/fct_touchpoints.sql")).read_text()
+    assert sql.rstrip().endswith("select * from final")
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql.rstrip().removesuffix("select * from final") + "select count(*) from events").fetchone()[0]
+    finally:
+        con.close()
+
+
 def test_a_run_rewrites_only_changed_events_and_deletes_vanished_ones(built, monkeypatch):
     path, target = built
     monkeypatch.setenv("CRM_WAREHOUSE", str(path))
     assert incremental_batch(path, target) == 0  # nothing changed since the build
+    # nor is anything compared: identity stamped every crosswalk row after the loads, and the fact took them in
+    assert compared_events(path, target) == 0
 
     con = duckdb.connect(str(path))
     events_of_ann = con.execute("SELECT count(*) FROM core.fct_touchpoints WHERE feed = 'email_events' "

@@ -102,11 +102,11 @@
     ).columns[0].values() | list) }}
 {%- endmacro %}
 
-{#- The newest `_loaded_at` of `relation`, as a literal (it prunes by the tables' zone maps, a subquery does not);
-    minus infinity when it has none. -#}
-{% macro newest_loaded_at(relation) -%}
+{#- The newest `_loaded_at` (or other timestamp `column`) of `relation`, as a literal (it prunes by the tables'
+    zone maps, a subquery does not); minus infinity when it has none. -#}
+{% macro newest_loaded_at(relation, column='_loaded_at') -%}
     {%- if not execute -%}{{ return("'-infinity'::timestamp") }}{%- endif -%}
-    {%- set newest = run_query("select max(_loaded_at) from " ~ relation).columns[0].values()[0] -%}
+    {%- set newest = run_query("select max(" ~ column ~ ") from " ~ relation).columns[0].values()[0] -%}
     {{ return("'-infinity'::timestamp" if newest is none else "timestamp '" ~ newest ~ "'") }}
 {%- endmacro %}
 

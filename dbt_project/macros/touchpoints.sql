@@ -3,7 +3,8 @@
     With `built` (fct_touchpoints, incrementally), each feed keeps only the events that can differ from the built
     fact (`changed_events_only`). -#}
 {% macro touchpoint_events(built=none) -%}
-{%- set since = newest_loaded_at(built) if built is not none else none %}
+{%- set since = {'loaded': newest_loaded_at(built), 'resolved': newest_loaded_at(built, '_resolved_at')}
+        if built is not none else none %}
 with events as (
     {% call feed_events('pos_transactions', 'stg_pos_transactions', built, since) -%}
         receipt_id as event_id, transaction_at as occurred_at, 'store' as channel,
@@ -78,7 +79,8 @@ select
     events.campaign_id,
     events.amount,
     events._load_date,
-    events._loaded_at
+    events._loaded_at,
+    crosswalk.changed_at as _resolved_at
 from {{ events }} as events
 left join {{ source('identity', 'customer_crosswalk') }} as crosswalk
     on crosswalk.source = events.feed and crosswalk.source_record_id = events.record_key
@@ -95,21 +97,24 @@ left join {{ source('identity', 'customer_crosswalk') }} as crosswalk
 {%- endmacro %}
 
 {#- The filter on one feed's staged events that keeps those that can differ from the `built` fact, whose newest
-    `_loaded_at` is `since` (newest_loaded_at). A staged event is its key's latest passed delivery (staging's
-    latest_per_key), so it changes only when
+    `_loaded_at` and `_resolved_at` are `since.loaded` and `since.resolved` (newest_loaded_at). A staged event is
+    its key's latest passed delivery (staging's latest_per_key), so it changes only when
     - a load delivered its key again: the winning row is then loaded after the newest delivery the fact holds
       (every written event carries its staged `_loaded_at`, which the fact compares);
     - a re-validation or an erasure changed a landing day it was, or now is, delivered on (audit.raw_changes: the
       staged row's day, or the built row's, is a changed day);
-    - identity gave its record another customer (the crosswalk's `changed_at`).
+    - identity gave its record another customer: the crosswalk row is stamped (`changed_at`) after the newest
+      stamp the fact holds. Every written event carries its record's stamp (`_resolved_at`), so the fact's newest
+      is the last change it took in; the newest load would not do, as identity runs after the loads of its run
+      and the next run would compare every record it stamped again (after a full build, every event).
     Every one of those is compared with its built row; the rest is skipped unread where the tables allow. -#}
 {% macro changed_events_only(feed, built, since) -%}
     {%- if built is not none -%}
-    {%- set days = changed_landing_days(feed, since) %}
-    where _loaded_at > {{ since }}
+    {%- set days = changed_landing_days(feed, since.loaded) %}
+    where _loaded_at > {{ since.loaded }}
        or {{ on_days('_load_date', days) }}
        or event_id in (select event_id from {{ built }} where feed = '{{ feed }}' and {{ on_days('_load_date', days) }})
        or record_key in (select source_record_id from {{ source('identity', 'customer_crosswalk') }}
-                         where source = '{{ feed }}' and changed_at > {{ since }})
+                         where source = '{{ feed }}' and changed_at > {{ since.resolved }})
     {%- endif -%}
 {%- endmacro %}
