@@ -34,6 +34,19 @@ def land_cases(con, landing):
     return contract
 
 
+def edit_rule(tmp_path, monkeypatch, feed: str, rule: str, edit) -> None:
+    """Use a copy of the shipped suites in which `edit` changed the kwargs of `feed`'s expectation `rule`."""
+    suites = tmp_path / "suites"
+    if not suites.exists():
+        shutil.copytree(expectations.suites.SUITES_DIR, suites)
+    suite = json.loads((suites / f"{feed}.json").read_text())
+    for expectation in suite["expectations"]:
+        if expectation["meta"]["rule"] == rule:
+            edit(expectation["kwargs"])
+    (suites / f"{feed}.json").write_text(json.dumps(suite))
+    monkeypatch.setattr(expectations.suites, "SUITES_DIR", suites)
+
+
 def test_fixing_a_rule_releases_the_rows_that_now_pass(tmp_path, monkeypatch):
     con = duckdb.connect()
     contract = land_cases(con, tmp_path / "landing")
@@ -41,14 +54,8 @@ def test_fixing_a_rule_releases_the_rows_that_now_pass(tmp_path, monkeypatch):
                        "USING (_source_file, _row_number) ORDER BY 1").fetchall() == [
         ("S2", "category_in_set"), ("S3", "channel_in_set")]
 
-    suites = tmp_path / "suites"
-    shutil.copytree(expectations.suites.SUITES_DIR, suites)
-    suite = json.loads((suites / "service_cases.json").read_text())
-    for expectation in suite["expectations"]:
-        if expectation["meta"]["rule"] == "category_in_set":
-            expectation["kwargs"]["value_set"].append("billing")  # the business added a category
-    (suites / "service_cases.json").write_text(json.dumps(suite))
-    monkeypatch.setattr(expectations.suites, "SUITES_DIR", suites)
+    # the business added a category
+    edit_rule(tmp_path, monkeypatch, "service_cases", "category_in_set", lambda kwargs: kwargs["value_set"].append("billing"))
 
     [released] = revalidate(con, [contract], "rerun")
     assert (released.before, released.after, released.released) == (2, 1, 1)
@@ -90,15 +97,8 @@ def test_the_incremental_event_table_follows_a_revalidation_both_ways(tmp_path, 
     opened = {e["event_id"] for e in FEEDS["email_events"] if e["event_type"] == "opened"}
     assert "E-FWD" not in before and opened <= before and opened
 
-    suites = tmp_path / "suites"
-    shutil.copytree(expectations.suites.SUITES_DIR, suites)
-    suite = json.loads((suites / "email_events.json").read_text())
-    for expectation in suite["expectations"]:
-        if expectation["meta"]["rule"] == "event_type_in_set":
-            values = expectation["kwargs"]["value_set"]
-            expectation["kwargs"]["value_set"] = [v for v in values if v != "opened"] + ["forwarded"]
-    (suites / "email_events.json").write_text(json.dumps(suite))
-    monkeypatch.setattr(expectations.suites, "SUITES_DIR", suites)
+    edit_rule(tmp_path, monkeypatch, "email_events", "event_type_in_set", lambda kwargs: kwargs.update(
+        value_set=[v for v in kwargs["value_set"] if v != "opened"] + ["forwarded"]))
     con = duckdb.connect(str(path))
     revalidate(con, [load_contracts()["email_events"]], "rerun")
     con.close()
@@ -140,14 +140,7 @@ def test_the_order_lines_table_follows_a_redelivery_and_its_quarantine(tmp_path,
     run_dbt("run", "--select", "stg_order_lines", "--quiet")
     assert staged() == [("O1", "store", 1, 2, DAY), ("O2", "web", 1, 900, later), ("O3", "store", 1, 1, later)]
 
-    suites = tmp_path / "suites"
-    shutil.copytree(expectations.suites.SUITES_DIR, suites)
-    suite = json.loads((suites / "order_lines.json").read_text())
-    for expectation in suite["expectations"]:
-        if expectation["meta"]["rule"] == "quantity_in_range":
-            expectation["kwargs"]["max_value"] = 500
-    (suites / "order_lines.json").write_text(json.dumps(suite))
-    monkeypatch.setattr(expectations.suites, "SUITES_DIR", suites)
+    edit_rule(tmp_path, monkeypatch, "order_lines", "quantity_in_range", lambda kwargs: kwargs.update(max_value=500))
     con = duckdb.connect(str(path))
     revalidate(con, [load_contracts()["order_lines"]], "rerun")
     con.close()
