@@ -18,8 +18,12 @@ def shared_values(records: pd.DataFrame, identifier: str, rules: MatchRules) -> 
         return values
     # each distinct value once, as an integer code: the crowd counts below are bincounts, not string group-bys
     codes, distinct = pd.factorize(values[identifier].astype(str))
-    junk = np.fromiter((is_junk(identifier, value, rules) for value in distinct), dtype=bool, count=len(distinct))
-    values, codes = values[~junk[codes]], codes[~junk[codes]]
+    # a value one record holds joins nothing: only the shared ones are judged, in Python per value (at 100k
+    # customers 196k of the 290k distinct values: deterministic_edges 2.0 s -> 1.7 s, the same edges)
+    shared = np.bincount(codes, minlength=len(distinct)) > 1
+    junk = np.zeros(len(distinct), dtype=bool)
+    junk[shared] = [is_junk(identifier, value, rules) for value in distinct[shared]]
+    values, codes = values[shared[codes] & ~junk[codes]], codes[shared[codes] & ~junk[codes]]
     if values.empty:
         return values
     crowded = np.zeros(len(distinct), dtype=bool)
