@@ -95,11 +95,28 @@
     a warehouse older than the log) is every day: none in the list. `since`: that newest delivery, when the caller
     has read it already (newest_loaded_at). -#}
 {% macro changed_landing_days(feed, since=none) -%}
-    {%- set log = api.Relation.create(database=this.database, schema='audit', identifier='raw_changes') -%}
     {{ return(run_query(
-        "select distinct load_date from " ~ log ~ " where coalesce(feed, '" ~ feed ~ "') = '" ~ feed ~ "'"
+        "select distinct load_date from " ~ raw_changes_log() ~ " where coalesce(feed, '" ~ feed ~ "') = '" ~ feed ~ "'"
         ~ " and changed_at > " ~ (since or newest_loaded_at(this))
     ).columns[0].values() | list) }}
+{%- endmacro %}
+
+{#- Whether audit.raw_changes logged a change other than `other_than` (e.g. 'load': a re-validation, an erasure)
+    after `since` (a literal), in any feed. -#}
+{% macro landing_changed_since(since, other_than) -%}
+    {%- if not execute -%}{{ return(false) }}{%- endif -%}
+    {{ return(run_query("select count(*) from " ~ raw_changes_log() ~ " where change <> '" ~ other_than
+                        ~ "' and changed_at > " ~ since).columns[0].values()[0] > 0) }}
+{%- endmacro %}
+
+{#- The newest change audit.raw_changes logged, as a literal (minus infinity when none). -#}
+{% macro newest_raw_change() -%}
+    {{ return(newest_loaded_at(raw_changes_log(), 'changed_at')) }}
+{%- endmacro %}
+
+{#- audit.raw_changes: every change to a landing day of a feed (ingestion/warehouse.py `log_raw_changes`). -#}
+{% macro raw_changes_log() -%}
+    {{ return(api.Relation.create(database=this.database, schema='audit', identifier='raw_changes')) }}
 {%- endmacro %}
 
 {#- The newest `_loaded_at` (or other timestamp `column`) of `relation`, as a literal (it prunes by the tables'

@@ -119,6 +119,11 @@
 {% macro duckdb__each_integer(first, last) %}unnest(range({{ first }}, {{ last }} + 1)){% endmacro %}
 {% macro spark__each_integer(first, last) %}explode(sequence({{ first }}, {{ last }})){% endmacro %}
 
+{#- One row per element of the array `value`, as a select-list expression. -#}
+{% macro each_element(value) %}{{ return(adapter.dispatch('each_element')(value)) }}{% endmacro %}
+{% macro duckdb__each_element(value) %}unnest({{ value }}){% endmacro %}
+{% macro spark__each_element(value) %}explode({{ value }}){% endmacro %}
+
 {#- Continuous and discrete quantiles (linear interpolation / the first value at or above the fraction). -#}
 {% macro quantile_continuous(value, fraction) %}{{ return(adapter.dispatch('quantile_continuous')(value, fraction)) }}{% endmacro %}
 {% macro duckdb__quantile_continuous(value, fraction) %}quantile_cont({{ value }}, {{ fraction }}){% endmacro %}
