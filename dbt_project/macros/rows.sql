@@ -101,12 +101,12 @@
     ).columns[0].values() | list) }}
 {%- endmacro %}
 
-{#- Whether audit.raw_changes logged a change other than `other_than` (e.g. 'load': a re-validation, an erasure)
+{#- Whether audit.raw_changes logged a change to a landing day other than a load (a re-validation, an erasure)
     after `since` (a literal), in any feed. -#}
-{% macro landing_changed_since(since, other_than) -%}
+{% macro landing_revised_since(since) -%}
     {%- if not execute -%}{{ return(false) }}{%- endif -%}
-    {{ return(run_query("select count(*) from " ~ raw_changes_log() ~ " where change <> '" ~ other_than
-                        ~ "' and changed_at > " ~ since).columns[0].values()[0] > 0) }}
+    {{ return(run_query("select count(*) from " ~ raw_changes_log() ~ " where change <> 'load' and changed_at > "
+                        ~ since).columns[0].values()[0] > 0) }}
 {%- endmacro %}
 
 {#- The newest change audit.raw_changes logged, as a literal (minus infinity when none). -#}

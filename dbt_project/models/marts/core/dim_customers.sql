@@ -60,7 +60,7 @@ consent as (
     (macros/customers.sql, keep_customer_state). -#}
 {%- set previous = previous_customer_state() %}
 touched as (
-    {%- if previous is none or landing_changed_since(previous.changes_seen_at, other_than='load') %}
+    {%- if previous is none or landing_revised_since(previous.changes_seen_at) %}
     -- that state is not known, or a re-validation or an erasure changed a landing day since (it can change a
     -- touchpoint without a new load stamp): everyone
     select distinct customer_id from crosswalk
