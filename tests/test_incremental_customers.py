@@ -121,7 +121,7 @@ def test_each_change_computes_again_only_the_customers_it_concerns(built, monkey
     assert touched(path, target) == [name for name in EVERYONE if name != "Ida"]
     run_dbt("run", "--select", "dim_customers", "--quiet")
     con = duckdb.connect(str(path), read_only=True)
-    assert con.execute("SELECT responses_after FROM intermediate.dim_customers__state").fetchall() == [
+    assert con.execute("SELECT responses_after FROM audit.dim_customers__state").fetchall() == [
         (date(2026, 2, 16),)]  # kept for the next run
     con.close()
     assert_same_as_afresh(path)

@@ -6,8 +6,7 @@ from pathlib import Path
 import duckdb
 
 RUN_COLUMNS = {"computed_at", "scored_at", "fitted_at", "_loaded_at", "loaded_at", "run_id", "quarantined_at",
-               "reconciled_at", "resolved_at", "_resolved_at", "checked_at", "created_at", "created_run_id", "changed_at",
-               "changes_seen_at"}
+               "reconciled_at", "resolved_at", "_resolved_at", "checked_at", "created_at", "created_run_id", "changed_at"}
 CUSTOMER_ID_COLUMNS = ("customer_id", "merged_into")  # column names ending so hold customer ids
 # values drawn from the customer id itself (the audience holdout, `md5(customer_id | audience)`): where a merge kept
 # the older id and the rebuild derived another, the draws legitimately differ, so they are compared where the

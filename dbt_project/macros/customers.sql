@@ -18,10 +18,10 @@
     select cast(max(occurred_date) - interval 180 day as date) as responses_after from {{ ref('fct_touchpoints') }}
 {%- endmacro %}
 
-{#- What dim_customers was last computed with, kept beside it (not in a published schema) by its post-hook: the
-    response window, and the newest change to the landing days it had taken in. -#}
+{#- What dim_customers was last computed with, kept in the audit schema (neither published nor a mart) by its
+    post-hook: the response window, and the newest change to the landing days it had taken in. -#}
 {% macro customer_state() -%}
-    {{ return(api.Relation.create(database=this.database, schema='intermediate', identifier=this.identifier ~ '__state')) }}
+    {{ return(api.Relation.create(database=this.database, schema='audit', identifier=this.identifier ~ '__state')) }}
 {%- endmacro %}
 
 {% macro keep_customer_state() -%}
