@@ -208,13 +208,15 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Post-hook of an incremental model upserted from `current` (one row per key): after the upsert every current key
-    is in the table, so a part (a value of `part`: for fct_touchpoints, a feed) holds rows whose key is gone exactly
-    when it has more rows in the table than in `current`. Only those parts are searched: at 100k customers the
-    counts cost 0.1-0.2 s and the search of the one part a day usually changes (crm_contacts, whose key carries
-    the update time) 0.05 s, where an anti-join over every row of fct_touchpoints cost 1.5 s. -#}
+{#- Post-hook of an incremental model upserted from `current` (a relation or a parenthesised query, one row per key;
+    `key` one column or a list): after the upsert every current key is in the table, so a part (a value of
+    `part`: for fct_touchpoints, a feed) holds rows whose key is gone exactly when it has more rows in the table
+    than in `current`. Only those parts are searched: at 100k customers the counts cost 0.1-0.2 s and the search
+    of the one part a day usually changes (crm_contacts, whose key carries the update time) 0.05 s, where an
+    anti-join over every row of fct_touchpoints cost 1.5 s. -#}
 {% macro delete_stale_rows(key, current, part) -%}
     {%- if config.get('materialized') == 'incremental' and execute -%}
+    {%- set columns = key if key is string else key | join(', ') -%}
     {%- set differing = run_query(
         'select coalesce(built.' ~ part ~ ', now.' ~ part ~ ') as part'
         ~ ' from (select ' ~ part ~ ', count(*) as n from ' ~ this ~ ' group by all) as built'
@@ -224,7 +226,7 @@
     {%- if differing -%}
     {%- set parts = "'" ~ differing | join("', '") ~ "'" -%}
     delete from {{ this }} where {{ part }} in ({{ parts }})
-        and {{ key }} not in (select {{ key }} from {{ current }} where {{ part }} in ({{ parts }}))
+        and ({{ columns }}) not in (select {{ columns }} from {{ current }} where {{ part }} in ({{ parts }}))
     {%- endif -%}
     {%- endif -%}
 {%- endmacro %}

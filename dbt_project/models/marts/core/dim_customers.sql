@@ -12,10 +12,8 @@
     post_hook=["{{ delete_departed_customers() }}", "{{ keep_customer_state() }}"]
 ) }}
 
-{#- As in fct_touchpoints: a table built before one of the declared columns existed is computed whole. -#}
-{%- set declared = model.columns.keys() | list %}
-{%- set built_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list if is_incremental() else [] %}
-{%- set built = this if is_incremental() and declared | reject('in', built_columns) | list | length == 0 else none %}
+{#- A table built before one of the declared columns existed is computed whole (macros/upsert.sql). -#}
+{%- set built = comparable_build() %}
 
 with crosswalk as (
     select * from {{ source('identity', 'customer_crosswalk') }}

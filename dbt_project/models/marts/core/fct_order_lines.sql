@@ -1,5 +1,13 @@
 {#- Every order line with its product and its order's customer, day and purchase flag: the baskets of the
-    cross-sell and up-sell marts. -#}
+    cross-sell and up-sell marts. Computed whole, written where it differs from the built table
+    (macros/upsert.sql); the post-hook deletes the lines no longer staged. -#}
+{{ config(
+    materialized=incremental_materialization(),
+    unique_key=['order_key', 'line_number'],
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+    post_hook="{{ delete_stale_rows(['order_key', 'line_number'], staged_order_lines(), 'channel') }}"
+) }}
 
 with lines as (
     select * from {{ ref('stg_order_lines') }}
@@ -32,8 +40,8 @@ final as (
         lines.line_amount
     from lines
     inner join orders
-        on orders.order_key = case lines.channel when 'store' then 'pos-' else 'web-' end || lines.order_id
+        on orders.order_key = {{ order_key_of_line('lines') }}
     left join products using (sku)
 )
 
-select * from final
+{{ rows_differing_from('final', ['order_key', 'line_number'], comparable_build()) }}

@@ -1,5 +1,14 @@
 {#- One row per POS receipt and web order, with the resolved customer where one is known.
-    A purchase is a completed receipt or completed order; cancelled, returned and voided rows earn no revenue. -#}
+    A purchase is a completed receipt or completed order; cancelled, returned and voided rows earn no revenue.
+    Computed whole, written where it differs from the built table (macros/upsert.sql); the post-hook deletes
+    the orders no longer staged. `dbt build --full-refresh` rebuilds it whole. -#}
+{{ config(
+    materialized=incremental_materialization(),
+    unique_key='order_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+    post_hook="{{ delete_stale_rows('order_key', staged_orders(), 'channel') }}"
+) }}
 
 with crosswalk as (
     select * from {{ source('identity', 'customer_crosswalk') }}
@@ -51,10 +60,10 @@ unioned as (
 
 line_totals as (
     select
-        case channel when 'store' then 'pos-' else 'web-' end || order_id as order_key,
+        {{ order_key_of_line('order_lines') }} as order_key,
         count(*) as lines,
         sum(line_amount) as lines_amount
-    from {{ ref('stg_order_lines') }}
+    from {{ ref('stg_order_lines') }} as order_lines
     group by all
 ),
 
@@ -85,4 +94,4 @@ final as (
     left join line_totals using (order_key)
 )
 
-select * from final
+{{ rows_differing_from('final', 'order_key', comparable_build()) }}

@@ -10,12 +10,8 @@
     post_hook="{{ delete_stale_rows('touchpoint_key', ref('int_touchpoints__events'), 'feed') }}"
 ) }}
 
-{#- Every column declared in fct_touchpoints.yml is compared (declare each one the model selects). A fact built
-    before one of them existed is compared with nothing: every event is written again, with the new column
-    (`sync_all_columns`), so adding a column needs no full refresh. -#}
-{%- set declared = model.columns.keys() | list %}
-{%- set built_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list if is_incremental() else [] %}
-{%- set built = this if is_incremental() and declared | reject('in', built_columns) | list | length == 0 else none %}
+{#- Every column declared in fct_touchpoints.yml is compared (declare each one the model selects; macros/upsert.sql). -#}
+{%- set built = comparable_build() %}
 
 with events as (
     {{ touchpoint_events(built) }}
@@ -25,22 +21,8 @@ touchpoints as (
     {{ resolve_touchpoints('events') }}
 ),
 
-{% if built is not none %}
-built as (
-    select * from {{ this }}
-),
-{% endif %}
-
 final as (
-    select touchpoints.*
-    from touchpoints
-    {%- if built is not none %}
-    left join built on built.touchpoint_key = touchpoints.touchpoint_key
-    where built.touchpoint_key is null
-    {%- for column in declared if column != 'touchpoint_key' %}
-       or touchpoints.{{ column }} is distinct from built.{{ column }}
-    {%- endfor %}
-    {%- endif %}
+    {{ rows_differing_from('touchpoints', 'touchpoint_key', built) }}
 )
 
 select * from final
