@@ -17,3 +17,8 @@
      from {{ ref('stg_order_lines') }} as lines
      inner join {{ ref('fct_orders') }} as orders on orders.order_key = {{ order_key_of_line('lines') }})
 {%- endmacro %}
+
+{#- The order lines of purchases (completed receipts and web orders): the baskets. -#}
+{% macro purchase_lines() -%}
+    (select * from {{ ref('fct_order_lines') }} where is_purchase)
+{%- endmacro %}

@@ -3,29 +3,20 @@
     antecedent's baskets that also hold the consequent, lift = confidence / the consequent's share of baskets.
     Pairs below var('affinity_min_baskets') baskets together or var('affinity_min_support') are left out. -#}
 
-with lines as (
-    select * from {{ ref('fct_order_lines') }} where is_purchase
-),
-
-items as (
-    select distinct 'category' as level, order_key, category as item from lines
-    union all
-    select distinct 'subcategory', order_key, category || ' / ' || subcategory from lines
+with daily as (
+    select * from {{ ref('int_baskets__daily') }}
 ),
 
 baskets as (
-    select level, count(distinct order_key) as baskets from items group by level
+    select level, sum(baskets)::bigint as baskets from daily where count_of = 'baskets' group by level
 ),
 
 item_baskets as (
-    select level, item, count(*) as item_baskets from items group by all
+    select level, antecedent as item, sum(baskets)::bigint as item_baskets from daily where count_of = 'item' group by all
 ),
 
 pairs as (
-    select a.level, a.item as antecedent, b.item as consequent, count(*) as pair_baskets
-    from items as a
-    inner join items as b on b.level = a.level and b.order_key = a.order_key and b.item <> a.item
-    group by all
+    select level, antecedent, consequent, sum(baskets)::bigint as pair_baskets from daily where count_of = 'pair' group by all
 ),
 
 final as (
