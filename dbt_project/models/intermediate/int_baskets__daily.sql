@@ -6,6 +6,7 @@
     materialized=incremental_materialization(),
     unique_key='order_date',
     incremental_strategy='delete+insert',
+    on_schema_change='fail',
     pre_hook="{{ fingerprint_periods(purchase_lines(), 'order_date', ['order_key', 'category', 'subcategory']) }}",
     post_hook=["{{ delete_vanished_periods('order_date') }}", "{{ keep_period_fingerprints() }}"]
 ) }}
