@@ -5,6 +5,7 @@ hand-computed answers on a small basket set."""
 import itertools
 import os
 import random
+from datetime import date
 
 import duckdb
 import pandas as pd
@@ -13,8 +14,8 @@ import pytest
 from conftest import query, restored_environment, run_dbt
 from ingestion.generator.baskets import PLANTED_AFFINITIES, PLANTED_LIFT, Baskets, catalogue
 
-LINE_COLUMNS = "order_key VARCHAR, line_number INTEGER, customer_id VARCHAR, is_purchase BOOLEAN, category VARCHAR, " \
-               "subcategory VARCHAR, price_band VARCHAR"
+LINE_COLUMNS = "order_key VARCHAR, line_number INTEGER, customer_id VARCHAR, order_date DATE, is_purchase BOOLEAN, " \
+               "category VARCHAR, subcategory VARCHAR, price_band VARCHAR"
 
 
 def warehouse_with(path, lines: pd.DataFrame, rfm: pd.DataFrame | None = None):
@@ -39,14 +40,15 @@ def generated(tmp_path_factory):
         for line in baskets.lines(f"O{order}", "store", "2026-01-01 10:00:00", 60.0, rng.randint(1, 4)):
             product = products[line["sku"]]
             rows.append({"order_key": f"pos-O{order}", "line_number": line["line_number"], "customer_id": None,
-                         "is_purchase": True, "category": product.category, "subcategory": product.subcategory,
+                         "order_date": f"2026-01-{1 + order % 28:02d}", "is_purchase": True,
+                         "category": product.category, "subcategory": product.subcategory,
                          "price_band": product.price_band})
     lines = pd.DataFrame(rows)
     path = tmp_path_factory.mktemp("affinity") / "baskets.duckdb"
     warehouse_with(path, lines)
     with restored_environment():
         os.environ["CRM_WAREHOUSE"] = str(path)
-        run_dbt("run", "--select", "product_affinity", "--quiet")
+        run_dbt("run", "--select", "int_baskets__daily", "product_affinity", "--quiet")
     return lines, path
 
 
@@ -90,14 +92,14 @@ SEGMENTS = {"C1": "Champions", "C2": "Champions", "C3": "Champions", "C4": "Loya
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
-    lines = pd.DataFrame([{"order_key": o, "line_number": n, "customer_id": c, "is_purchase": True, "category": cat,
-                           "subcategory": "any", "price_band": band}
+    lines = pd.DataFrame([{"order_key": o, "line_number": n, "customer_id": c, "order_date": "2026-01-01",
+                           "is_purchase": True, "category": cat, "subcategory": "any", "price_band": band}
                           for n, (o, c, cat, band) in enumerate(SMALL, start=1)])
     path = tmp_path_factory.mktemp("small") / "small.duckdb"
     warehouse_with(path, lines, pd.DataFrame({"customer_id": list(SEGMENTS), "segment": list(SEGMENTS.values())}))
     with restored_environment():
         os.environ["CRM_WAREHOUSE"] = str(path)
-        run_dbt("run", "--select", "product_affinity", "next_best_category", "upsell_candidates",
+        run_dbt("run", "--select", "int_baskets__daily", "product_affinity", "next_best_category", "upsell_candidates",
                 "--vars", "{affinity_min_baskets: 1, affinity_min_support: 0}", "--quiet")
     return path
 
@@ -136,3 +138,39 @@ def test_upsell_candidates_by_hand(small):
     assert query(small, "SELECT customer_id, segment, category, current_band, target_band, peer_customers, "
                         "round(peers_at_target_share, 6) FROM analytics.upsell_candidates") == [
         ("C3", "Champions", "kids", "budget", "mid", 3, round(2 / 3, 6))]
+
+
+def test_affinity_counts_again_only_the_days_whose_baskets_changed(tmp_path):
+    """int_baskets__daily keeps per-day counts: a new basket on one day, and a day whose only basket is gone,
+    change exactly those days' counts; the rest are kept as built, and product_affinity equals a full build."""
+    days = {"O1": "2026-01-01", "O2": "2026-01-01", "O3": "2026-01-02", "O4": "2026-01-03", "O5": "2026-01-03",
+            "O6": "2026-01-04"}
+    lines = pd.DataFrame([{"order_key": o, "line_number": n, "customer_id": c, "order_date": days[o],
+                           "is_purchase": True, "category": cat, "subcategory": "any", "price_band": band}
+                          for n, (o, c, cat, band) in enumerate(SMALL, start=1)])
+    path = tmp_path / "daily.duckdb"
+    warehouse_with(path, lines)
+    build = ("run", "--select", "int_baskets__daily", "product_affinity", "--vars",
+             "{affinity_min_baskets: 1, affinity_min_support: 0}", "--quiet")
+    with restored_environment():
+        os.environ["CRM_WAREHOUSE"] = str(path)
+        run_dbt(*build)
+        kept = query(path, "SELECT period, fingerprint FROM audit.int_baskets__daily__periods ORDER BY period")
+        con = duckdb.connect(str(path))
+        con.execute("INSERT INTO core.fct_order_lines VALUES ('O7', 8, 'C1', '2026-01-02', true, 'kids', 'any', 'mid'),"
+                    " ('O7', 9, 'C1', '2026-01-02', true, 'accessories', 'any', 'mid')")
+        con.execute("DELETE FROM core.fct_order_lines WHERE order_key = 'O6'")
+        con.close()
+        run_dbt(*build)
+        incremental = query(path, "SELECT * FROM analytics.product_affinity ORDER BY ALL")
+        daily = query(path, "SELECT * FROM intermediate.int_baskets__daily ORDER BY ALL")
+        now = query(path, "SELECT period, fingerprint FROM audit.int_baskets__daily__periods ORDER BY period")
+        run_dbt(*build, "--full-refresh")
+        assert query(path, "SELECT * FROM analytics.product_affinity ORDER BY ALL") == incremental
+        assert query(path, "SELECT * FROM intermediate.int_baskets__daily ORDER BY ALL") == daily
+    # Jan 2 gained O7 (kids + accessories), Jan 4 lost its only basket; Jan 1 and Jan 3 are as they were
+    assert [p for p, _ in now] == [date(2026, 1, 1), date(2026, 1, 2), date(2026, 1, 3)]
+    assert [f for p, f in now if p != date(2026, 1, 2)] == [f for p, f in kept if p in (date(2026, 1, 1), date(2026, 1, 3))]
+    assert dict(now)[date(2026, 1, 2)] != dict(kept)[date(2026, 1, 2)]
+    assert all(row[0] != date(2026, 1, 4) for row in daily)
+    assert ("category", "accessories", "kids", 3) in [row[:4] for row in incremental]  # O1, O2 and O7

@@ -52,6 +52,7 @@
 
 {% macro keep_period_fingerprints() -%}
     {%- if config.get('materialized') == 'incremental' -%}
+    create schema if not exists {{ period_state().include(identifier=false) }};
     create or replace table {{ period_state() }} as select * from {{ input_periods() }}
     {%- endif -%}
 {%- endmacro %}
