@@ -1,6 +1,7 @@
 {#- Every order line with its product and its order's customer, day and purchase flag: the baskets of the
-    cross-sell and up-sell marts. Computed whole, written where it differs from the built table
-    (macros/upsert.sql); the post-hook deletes the lines no longer staged. -#}
+    cross-sell and up-sell marts. Computed whole, written where it differs from the built table in a column its
+    yml declares (declare every column it selects; macros/upsert.sql); the post-hook deletes the lines no longer
+    staged. -#}
 {{ config(
     materialized=incremental_materialization(),
     unique_key=['order_key', 'line_number'],

@@ -1,7 +1,8 @@
 {#- One row per POS receipt and web order, with the resolved customer where one is known.
     A purchase is a completed receipt or completed order; cancelled, returned and voided rows earn no revenue.
-    Computed whole, written where it differs from the built table (macros/upsert.sql); the post-hook deletes
-    the orders no longer staged. `dbt build --full-refresh` rebuilds it whole. -#}
+    Computed whole, written where it differs from the built table in a column its yml declares (declare every
+    column it selects; macros/upsert.sql); the post-hook deletes the orders no longer staged.
+    `dbt build --full-refresh` rebuilds it whole. -#}
 {{ config(
     materialized=incremental_materialization(),
     unique_key='order_key',
