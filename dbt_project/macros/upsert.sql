@@ -28,3 +28,27 @@
     {%- endfor %}
     {%- endif %}
 {%- endmacro %}
+
+{#- Incremental strategy `sync` (`incremental_strategy='sync'`): the model selects every row it should hold, as a
+    table model would, and the build brings the table to equal them, writing only what changed: rows whose key
+    left or whose values changed are deleted, and the rows the table then lacks are inserted. For models whose
+    rows mostly stay as they were from one day to the next (int_customer_records: 2.5 s rebuilt whole at 100k
+    customers, of which 1.6 s writing a table that barely changed). -#}
+{% macro get_incremental_sync_sql(arg_dict) -%}
+    {%- set built, now = arg_dict['target_relation'], arg_dict['temp_relation'] -%}
+    {%- set key = arg_dict['unique_key'] -%}
+    {%- set key = [key] if key is string else key -%}
+    {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | list -%}
+    delete from {{ built }} as built
+    where not exists (
+        select 1 from {{ now }} as now
+        where {% for column in columns %}now.{{ column }} is not distinct from built.{{ column }}{{ " and " if not loop.last }}{% endfor %}
+    );
+    insert into {{ built }} ({{ columns | join(', ') }})
+    select {% for column in columns %}now.{{ column }}{{ ", " if not loop.last }}{% endfor %}
+    from {{ now }} as now
+    where not exists (
+        select 1 from {{ built }} as built
+        where {% for column in key %}built.{{ column }} = now.{{ column }}{{ " and " if not loop.last }}{% endfor %}
+    )
+{%- endmacro %}

@@ -1,6 +1,14 @@
 {#- Every customer-bearing record of every feed in one layout, the input of identity resolution.
     Feeds whose rows carry a single identifier (POS loyalty id, web logins, email events, surveys) contribute
-    one record per distinct identifier set rather than per event, so facts map back through that key. -#}
+    one record per distinct identifier set rather than per event, so facts map back through that key.
+    Computed whole; a build writes only the records that are new, changed or gone (the `sync` strategy,
+    macros/upsert.sql). `dbt build --full-refresh` rebuilds it whole. -#}
+{{ config(
+    materialized=incremental_materialization(),
+    unique_key=['source', 'source_record_id'],
+    incremental_strategy='sync',
+    on_schema_change='sync_all_columns'
+) }}
 
 with contacts as (
     select

@@ -1,5 +1,13 @@
 {#- Monthly RFM snapshots: customer_rfm's definitions as of the last day of every month with purchases,
-    so a model can show how customers move between segments. Scores are quintiles within each snapshot. -#}
+    so a model can show how customers move between segments. Scores are quintiles within each snapshot.
+    Computed whole, written where it differs (the `sync` strategy, macros/upsert.sql): identity moves old
+    purchases between customers every day, so most snapshots change a little and few rows change. -#}
+{{ config(
+    materialized=incremental_materialization(),
+    unique_key=['snapshot_date', 'customer_id'],
+    incremental_strategy='sync',
+    on_schema_change='sync_all_columns'
+) }}
 
 with occasions as (
     select customer_id, order_date, sum(net_revenue) as revenue
