@@ -51,6 +51,21 @@ def _day_share(run: dict) -> float:
     return incremental["total_seconds"] / incremental["full_rebuild_seconds"]
 
 
+def _dbt_nodes(runs: list[dict]) -> list[str]:
+    """Where the added day's dbt steps spend their time, per scale: models against tests, and the slowest nodes
+    (each node's own seconds; two threads run side by side, so they add up to more than the step)."""
+    runs = [run for run in runs if run["incremental"].get("dbt_nodes")]
+    if not runs:
+        return []
+    lines = ["", "## The added day's dbt nodes", ""]
+    for run in runs:
+        for step, figures in run["incremental"]["dbt_nodes"].items():
+            lines += [f"{run['scale']:,} customers, `{step}`: {figures['nodes']} nodes, models "
+                      f"{figures['models_seconds']} s, tests {figures['tests_seconds']} s. Slowest: "
+                      + ", ".join(f"{node['node']} {node['seconds']} s" for node in figures["slowest"]) + ".", ""]
+    return lines[:-1]
+
+
 def markdown(results: dict) -> str:
     main, machine = results["main"], results["machine"]
     lines = [f"# Benchmark: {main['scale']:,} customers x {main['days']} days",
@@ -174,6 +189,7 @@ def markdown(results: dict) -> str:
                              for g in published])
         lines += ["", "Measured: " + ", ".join(f"{g['scale']:,} customers {g.get('measured_at', results['started_at'])}"
                                               for g in growth) + "."]
+    lines += _dbt_nodes(sorted(results["growth"], key=lambda g: g["scale"]))
     on_spark = sorted((g for g in results["growth"] if "engines" in g), key=lambda g: g["scale"])
     if on_spark:
         lines += ["", "## The dbt project on Spark (`make bench ENGINE=spark_local`)", "",

@@ -13,6 +13,7 @@ import os
 import platform
 import shutil
 import tempfile
+import time
 from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -126,6 +127,24 @@ def _step_seconds(instance, run_id: str) -> dict[str, float]:
     return {s.step_key: (s.end_time or 0) - (s.start_time or 0) for s in instance.get_run_step_stats(run_id)}
 
 
+def dbt_node_seconds(since: float, slowest: int = 12) -> dict:
+    """The dbt invocations started after `since` (one per dbt step of a run; dagster-dbt keeps each one's
+    target folder): per step, its models' and its tests' summed seconds, and its slowest nodes."""
+    steps = {}
+    for folder in (compare.DBT_PROJECT / "target").glob("dbt_*-*"):
+        results = folder / "run_results.json"
+        if folder.name.split("-")[0] not in TRANSFORM_STAGES or not results.exists() or folder.stat().st_mtime < since:
+            continue
+        nodes = [(node["unique_id"], node["execution_time"]) for node in json.loads(results.read_text())["results"]]
+        steps[folder.name.split("-")[0]] = {
+            "models_seconds": round(sum(s for uid, s in nodes if not uid.startswith("test.")), 2),
+            "tests_seconds": round(sum(s for uid, s in nodes if uid.startswith("test.")), 2),
+            "nodes": len(nodes),
+            "slowest": [{"node": uid.split(".")[2], "seconds": round(s, 2)}
+                        for uid, s in sorted(nodes, key=lambda node: -node[1])[:slowest]]}
+    return steps
+
+
 def run_pipeline(scale: int, root: Path, days: int = DAYS, seed: int = 42) -> dict:
     """Generate, ingest and transform one scale in its own folder and Dagster instance; return stage figures."""
     from ingestion.generator import GeneratorConfig, generate
@@ -145,6 +164,7 @@ def run_pipeline(scale: int, root: Path, days: int = DAYS, seed: int = 42) -> di
     transform = full["run"]
     steps = full["step_seconds"]
     incremental_ingest = _run("ingest_job", _ingest_tags(END, END))
+    day_started = time.time()
     incremental_transform = _run("transform_job")
     again_steps = incremental_transform["step_seconds"]
     records = generator_records(root / "warehouse" / "crm.duckdb", root / "truth")
@@ -183,7 +203,8 @@ def run_pipeline(scale: int, root: Path, days: int = DAYS, seed: int = 42) -> di
                         "full_rebuild_seconds": round(ingest_m.seconds + transform.seconds, 2),
                         "transform_stages": [{"stage": name, "full_seconds": round(steps.get(step, 0.0), 2),
                                               "one_day_seconds": round(again_steps.get(step, 0.0), 2)}
-                                             for step, name in TRANSFORM_STAGES.items()]},
+                                             for step, name in TRANSFORM_STAGES.items()],
+                        "dbt_nodes": dbt_node_seconds(day_started)},
         "records": records,
     }
 

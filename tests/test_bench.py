@@ -15,6 +15,11 @@ def test_bench_writes_its_results_and_the_comparisons_agree(tmp_path):
     assert {"generate", "ingest: load", "ingest: validate", "resolve identities", "dbt marts", "CLV", "total"} <= stages
     incremental = {s["stage"] for s in saved["main"]["incremental"]["transform_stages"]}
     assert {"dbt staging", "resolve identities", "dbt marts", "CLV"} <= incremental
+    nodes = saved["main"]["incremental"]["dbt_nodes"]  # the day's own three dbt invocations, node by node
+    assert set(nodes) == {"dbt_staging", "dbt_marts", "dbt_after_clv"}
+    marts = nodes["dbt_marts"]
+    assert marts["models_seconds"] > 0 and marts["tests_seconds"] > 0 and marts["nodes"] > len(marts["slowest"]) > 0
+    assert not any(node["node"].startswith("stg_") for node in marts["slowest"])  # staging ran in its own step
     assert results["rfm"]["outputs_agree"]
     assert results["ingestion"]["rows_project"] >= results["ingestion"]["rows_pandas"] > 0
     for name, figures in results["identity"].items():
