@@ -144,6 +144,9 @@ def _update(con: duckdb.DuckDBPyConnection, plan: TablePlan, policy: PiiPolicy, 
         for kind in ("bi", "restricted"):
             _rewrite(con, f"working_{kind}", kind, plan, policy)
         return action
+    built_is_changed = " AND ".join(f'{plan.table}."{column}" IS NOT DISTINCT FROM changed_keys.k{n}'
+                                    for n, column in enumerate(key))
+    expected = fingerprint(con, f"(SELECT * FROM {plan.table} SEMI JOIN changed_keys ON {built_is_changed})", names)
     for kind in ("restricted", "bi"):
         # the copy's key columns by their names in it, and the changed keys in the copy's form
         in_copy, of_changed = [], []
@@ -158,12 +161,17 @@ def _update(con: duckdb.DuckDBPyConnection, plan: TablePlan, policy: PiiPolicy, 
         changed_in_copy = ", ".join(f"{expression} AS k{n}" for n, expression in enumerate(of_changed))
         copied_is_changed = " AND ".join(f"copied.{column} IS NOT DISTINCT FROM changed.k{n}"
                                          for n, column in enumerate(in_copy))
-        built_is_changed = " AND ".join(f'{plan.table}."{column}" IS NOT DISTINCT FROM changed_keys.k{n}'
-                                        for n, column in enumerate(key))
         con.execute(f"DELETE FROM working_{kind}.{plan.table} AS copied "
                     f"USING (SELECT {changed_in_copy} FROM changed_keys) AS changed WHERE {copied_is_changed}")
         con.execute(f"INSERT INTO working_{kind}.{plan.table} SELECT {plan.select(kind, policy)} FROM {plan.table} "
                     f"SEMI JOIN changed_keys ON {built_is_changed}")
+        # the rows just written are the build database's (in the BI copy: where it holds no personal data)
+        if kind == "restricted" or not plan.holds_personal_data(policy):
+            written = fingerprint(con, f"(SELECT * FROM working_{kind}.{plan.table} AS copied SEMI JOIN (SELECT "
+                                       f"{changed_in_copy} FROM changed_keys) AS changed ON {copied_is_changed})", names)
+            if written != expected:
+                raise PublishError(f"{kind} working copy's rows of the changed keys differ from the build "
+                                   f"database's in {plan.table}")
     return action
 
 
@@ -279,8 +287,7 @@ def publish(con: duckdb.DuckDBPyConnection, bi_path: Path, restricted_path: Path
             fresh_bytes = {kind: copies.path(kind).stat().st_size for kind in ("bi", "restricted")}
         for kind, draft in drafts.items():
             shutil.copyfile(copies.path(kind), draft)
-        updated = [plan for plan in plans if tables[plan.table] == "updated"]
-        _verify_drafts(con, drafts, source_rows, updated, policy)
+        _verify_drafts(drafts, source_rows)
     except BaseException as error:
         for draft in drafts.values():
             draft.unlink(missing_ok=True)
@@ -296,28 +303,17 @@ def publish(con: duckdb.DuckDBPyConnection, bi_path: Path, restricted_path: Path
     return Publication(generation, source_rows, restricted, bi, "incremental" if incremental else "full", tables)
 
 
-def _verify_drafts(con: duckdb.DuckDBPyConnection, drafts: dict[str, Path], source_rows: dict[str, int],
-                   updated: list[TablePlan], policy: PiiPolicy) -> None:
-    """Read each draft back as a reader will, in a fresh DuckDB: its rows per table (counted, and as its meta
-    says) are the build database's. The tables updated by key must also hold the build database's content
-    (all of the restricted draft's; the BI draft's without personal data): a copy that lost or kept a row is
-    never published. (Unchanged tables compared equal and rewritten ones were just copied whole.)"""
-    expected = {plan.table: fingerprint(con, plan.table, [n for n, _ in plan.columns]) for plan in updated}
+def _verify_drafts(drafts: dict[str, Path], source_rows: dict[str, int]) -> None:
+    """Read each draft back as a reader will, in a fresh DuckDB: its rows per table, counted and as its meta
+    says, are the build database's. Their content is not scanned again (at 1M customers that was 13 of a day's
+    54 s publish): a rewritten table was copied whole, an unchanged one compared equal, and an updated one was
+    checked as it was written (`_update`): the restricted copy's rows were compared with the build database's
+    key by key, and the rows written for the changed keys compared equal in both copies. A copy that lost or
+    kept a row fails the counts here; the next publish then rewrites both copies."""
     for kind, draft in drafts.items():
         mismatched = count_mismatches(draft, source_rows)
         if mismatched:
             raise PublishError(f"{kind} draft does not hold the build database's rows: {mismatched}")
-        reader = duckdb.connect()
-        try:
-            reader.execute(f"ATTACH '{draft}' AS published (READ_ONLY)")
-            differing = [plan.table for plan in updated
-                         if (kind == "restricted" or not plan.holds_personal_data(policy))
-                         and fingerprint(reader, f"published.{plan.table}", [n for n, _ in plan.columns])
-                         != expected[plan.table]]
-        finally:
-            reader.close()
-        if differing:
-            raise PublishError(f"{kind} draft's content differs from the build database in {differing}")
 
 
 def count_mismatches(database: Path, expected: dict[str, int]) -> dict[str, dict[str, int | None]]:

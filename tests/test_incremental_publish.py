@@ -10,7 +10,7 @@ import pytest
 from orchestration.defs.dbt_project import dbt_project
 from serving.meta import Generation
 from serving.policy import load_policy
-from serving.publish import publish
+from serving.publish import TablePlan, publish
 from serving.working_copy import WorkingCopies, row_keys
 
 KEY = b"test key"
@@ -105,3 +105,22 @@ def test_a_new_key_or_a_lost_state_means_a_full_publish(build, tmp_path):
     assert _publish(build, tmp_path, "g3", key=b"another key").mode == "incremental"
     WorkingCopies.beside(tmp_path / "crm_restricted.duckdb").invalidate()  # as a crash mid-publish leaves it
     assert _publish(build, tmp_path, "g4", key=b"another key").mode == "full"
+
+
+def test_rows_written_wrong_by_key_are_never_published(build, tmp_path, monkeypatch):
+    """The check on the rows an update writes can fail: an insert that alters a column (a fault made here in
+    the restricted copy's select) is caught, and both copies are rewritten whole instead."""
+    first = _publish(build, tmp_path, "g1")
+    _a_day_of_changes(build)
+    real_select = TablePlan.select
+
+    def altered(plan, kind, policy):
+        chosen = real_select(plan, kind, policy)
+        return chosen.replace('"quantity"', '"quantity" + 1') if kind == "restricted" else chosen
+
+    monkeypatch.setattr(TablePlan, "select", altered)
+    publication = _publish(build, tmp_path, "g2")
+    monkeypatch.undo()
+    assert first.mode == "full" and publication.mode == "full"
+    assert _contents(tmp_path / "crm_restricted.duckdb")["core.fct_order_lines"] == \
+        sorted(build.execute("SELECT * FROM core.fct_order_lines").fetchall(), key=repr) != []
