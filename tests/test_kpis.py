@@ -11,13 +11,14 @@ The people: Ann, Bob and Cat are CRM members with loyalty cards; Dan only shops 
 Service cases and survey responses are in February (and one survey in March); leads span January to March.
 """
 
+import os
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from conftest import run_dbt
+from conftest import query, restored_environment, run_dbt
 from story import build_story_warehouse, stand_in_clv
 
 DAY = date(2026, 3, 31)  # everything lands in one delivery; the event times carry the story
@@ -457,3 +458,34 @@ def test_touchpoints_carry_every_event_and_its_customer(warehouse):
     assert rows(warehouse, "SELECT count(*) FROM core.fct_touchpoints") == [(expected,)]
     assert rows(warehouse, "SELECT feed, count(*) FROM core.fct_touchpoints WHERE customer_id IS NULL "
                            "GROUP BY 1 ORDER BY 1") == [("pos_transactions", 1), ("web_events", 1)]
+
+
+def test_campaign_reach_counts_again_only_the_campaigns_whose_email_events_changed(tmp_path):
+    """int_campaign_email__reach keeps distinct recipients per campaign: an event added to one campaign and the
+    only events of another removed change exactly those campaigns; the third is kept as built, and the table
+    equals a full build."""
+    path = tmp_path / "reach.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE SCHEMA staging")
+    con.execute("""CREATE TABLE staging.stg_email_events AS SELECT * FROM (VALUES
+        ('C1', 'a@x.org', 'sent'), ('C1', 'b@x.org', 'sent'), ('C1', 'a@x.org', 'opened'), ('C1', 'a@x.org', 'opened'),
+        ('C2', 'a@x.org', 'sent'), ('C2', 'c@x.org', 'clicked'),
+        ('C3', 'b@x.org', 'sent')) AS events (campaign_id, email, event_type)""")
+    con.close()
+    build = ("run", "--select", "int_campaign_email__reach", "--quiet")
+    reach = "SELECT campaign_id, recipients_sent, recipients_opened, responders FROM intermediate.int_campaign_email__reach"
+    with restored_environment():
+        os.environ["CRM_WAREHOUSE"] = str(path)
+        run_dbt(*build)
+        kept = dict(query(path, "SELECT period, fingerprint FROM audit.int_campaign_email__reach__periods"))
+        con = duckdb.connect(str(path))
+        con.execute("INSERT INTO staging.stg_email_events VALUES ('C1', 'b@x.org', 'clicked')")
+        con.execute("DELETE FROM staging.stg_email_events WHERE campaign_id = 'C3'")
+        con.close()
+        run_dbt(*build)
+        incremental = sorted(query(path, reach))
+        now = dict(query(path, "SELECT period, fingerprint FROM audit.int_campaign_email__reach__periods"))
+        run_dbt(*build, "--full-refresh")
+        assert sorted(query(path, reach)) == incremental
+    assert incremental == [("C1", 2, 1, 2), ("C2", 1, 0, 1)]  # C1: a and b sent, a opened, a and b responded
+    assert set(now) == {"C1", "C2"} and now["C2"] == kept["C2"] and now["C1"] != kept["C1"]

@@ -22,17 +22,7 @@ campaign_keys as (
 ),
 
 email as (
-    select
-        campaign_id,
-        count(distinct email) filter (where event_type = 'sent') as recipients_sent,
-        count(distinct email) filter (where event_type = 'delivered') as recipients_delivered,
-        count(distinct email) filter (where event_type = 'opened') as recipients_opened,
-        count(distinct email) filter (where event_type = 'clicked') as recipients_clicked,
-        count(distinct email) filter (where event_type in ('opened', 'clicked')) as responders,
-        count(distinct email) filter (where event_type = 'bounced') as recipients_bounced,
-        count(distinct email) filter (where event_type = 'unsubscribed') as unsubscribes
-    from {{ ref('stg_email_events') }}
-    group by campaign_id
+    select * from {{ ref('int_campaign_email__reach') }}
 ),
 
 web_visitors as (
