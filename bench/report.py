@@ -51,6 +51,13 @@ def _day_share(run: dict) -> float:
     return incremental["total_seconds"] / incremental["full_rebuild_seconds"]
 
 
+def _floor_share(run: dict) -> str | None:
+    incremental = run["incremental"]
+    if "nothing_new_seconds" not in incremental:
+        return None  # measured before the bench ran it
+    return f"{incremental['nothing_new_seconds'] / incremental['full_rebuild_seconds']:.1%}"
+
+
 def _dbt_nodes(runs: list[dict]) -> list[str]:
     """Where the added day's dbt steps spend their time, per scale: models against tests, and the slowest nodes
     (each node's own seconds; two threads run side by side, so they add up to more than the step)."""
@@ -84,9 +91,17 @@ def markdown(results: dict) -> str:
               f"ingest {inc['one_day_ingest_seconds']} s + transform and publish {inc['transform_seconds']} s = "
               f"{inc['total_seconds']} s, {_day_share(main):.1%} of the {inc['full_rebuild_seconds']} s their full "
               "ingest, transform and publish took."]
+    if "nothing_new_seconds" in inc:
+        lines += ["", f"The same transform run again with nothing new landed takes {inc['nothing_new_seconds']} s, "
+                  f"{inc['nothing_new_seconds'] / inc['full_rebuild_seconds']:.1%} of the full build: the part of a "
+                  "day's cost that does not depend on the day's data (each model's comparison with what it built, "
+                  "the models built whole, the tests over whole tables, the publish's comparisons)."]
     if "transform_stages" in inc:
-        lines += ["", *_table(["transform stage", "full build s", "after the added day s"],
-                              [[s["stage"], s["full_seconds"], s["one_day_seconds"]] for s in inc["transform_stages"]])]
+        floor = "nothing_new_seconds" in inc["transform_stages"][0]
+        lines += ["", *_table(["transform stage", "full build s", "after the added day s",
+                               *(["nothing new s"] if floor else [])],
+                              [[s["stage"], s["full_seconds"], s["one_day_seconds"],
+                                *([s["nothing_new_seconds"]] if floor else [])] for s in inc["transform_stages"]])]
         lines += ["", "The day's CLV step predicts from the fit the full build made (`data/clv/fit.json`, refitted "
                   "once it is `CRM_CLV_REFIT_DAYS` days old, 7 by default): a refit day costs the full build's CLV "
                   "step instead."]
@@ -177,7 +192,9 @@ def markdown(results: dict) -> str:
                            ["landed rows", *[g["rows"] for g in growth]],
                            ["one new day (ingest + transform + publish) s",
                             *[g["incremental"]["total_seconds"] for g in growth]],
-                           ["one new day / full build", *[f"{_day_share(g):.1%}" for g in growth]]])
+                           ["one new day / full build", *[f"{_day_share(g):.1%}" for g in growth]],
+                           ["transform with nothing new / full build",
+                            *[_floor_share(g) for g in growth]]])
         published = [g for g in growth if "publish" in g]
         if published:
             lines += ["", "Publish per scale:", ""]

@@ -15,6 +15,8 @@ def test_bench_writes_its_results_and_the_comparisons_agree(tmp_path):
     assert {"generate", "ingest: load", "ingest: validate", "resolve identities", "dbt marts", "CLV", "total"} <= stages
     incremental = {s["stage"] for s in saved["main"]["incremental"]["transform_stages"]}
     assert {"dbt staging", "resolve identities", "dbt marts", "CLV"} <= incremental
+    floor = saved["main"]["incremental"]["nothing_new_seconds"]  # the same transform again, nothing new landed
+    assert 0 < floor and "with nothing new landed takes" in (tmp_path / "latest.md").read_text()
     nodes = saved["main"]["incremental"]["dbt_nodes"]  # the day's own three dbt invocations, node by node
     assert set(nodes) == {"dbt_staging", "dbt_marts", "dbt_after_clv"}
     marts = nodes["dbt_marts"]
