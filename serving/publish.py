@@ -307,9 +307,9 @@ def _verify_drafts(drafts: dict[str, Path], source_rows: dict[str, int]) -> None
     """Read each draft back as a reader will, in a fresh DuckDB: its rows per table, counted and as its meta
     says, are the build database's. Their content is not scanned again (at 1M customers that was 13 of a day's
     54 s publish): a rewritten table was copied whole, an unchanged one compared equal, and an updated one was
-    checked as it was written (`_update`): the restricted copy's rows were compared with the build database's
-    key by key, and the rows written for the changed keys compared equal in both copies. A copy that lost or
-    kept a row fails the counts here; the next publish then rewrites both copies."""
+    checked as it was written (`_update`): its rows for the changed keys were compared with the build database's
+    (in the BI copy, where the table holds no personal data). A copy that lost or kept a row fails the counts
+    here; the next publish then rewrites both copies."""
     for kind, draft in drafts.items():
         mismatched = count_mismatches(draft, source_rows)
         if mismatched:
