@@ -42,8 +42,12 @@ def new_customer_id(anchor_key: str, taken: set[str], id_key: bytes) -> str:
 
 
 def assign(records: pd.DataFrame, previous: pd.DataFrame, registry: pd.DataFrame, run_id: str, *, id_key: bytes,
-           now: datetime | None = None) -> Assignment:
-    """records: source, source_record_id, cluster. previous: the last crosswalk. registry: every id ever issued."""
+           now: datetime | None = None, issued: set[str] | None = None) -> Assignment:
+    """records: source, source_record_id, cluster. previous: the last crosswalk. registry: every id ever issued.
+
+    A run may pass part of it all: the records of some customers, those customers' crosswalk rows and registry
+    rows, and in `issued` every id ever issued (a new id must differ from all of them). The result then covers
+    those customers and the new ones."""
     now = now or datetime.now()
     frame = records[["source", "source_record_id", "cluster"]].copy()
     keys = (frame["source"] + ":" + frame["source_record_id"].astype(str)).to_numpy(dtype=object)
@@ -90,7 +94,7 @@ def assign(records: pd.DataFrame, previous: pd.DataFrame, registry: pd.DataFrame
     split_from = (overlap[overlap["cluster"].isin(unnamed.index)]
                   .sort_values(["records", "first_rank"], ascending=[False, True]).drop_duplicates("cluster"))
     split_from = dict(zip(split_from["cluster"], old_ids[split_from["old"]]))
-    taken = set(registry["customer_id"])
+    taken = set(registry["customer_id"]) if issued is None else set(issued)
     for cluster, anchor_rank in zip(unnamed.index, unnamed.to_numpy()):  # by cluster, as ids are taken
         customer_id = new_customer_id(keys[order[anchor_rank]], taken, id_key)
         taken.add(customer_id)

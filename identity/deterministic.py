@@ -35,27 +35,30 @@ def shared_values(records: pd.DataFrame, identifier: str, rules: MatchRules) -> 
     return values[~crowded[codes]]
 
 
+def identifier_edges(records: pd.DataFrame, identifier: str, rules: MatchRules) -> pd.DataFrame:
+    """Star edges from the first record holding each shared value of `identifier` to every other record holding
+    it. What a value gives depends only on the records that hold it, so `records` may be just those records."""
+    values = shared_values(records, identifier, rules).reset_index(names="index")
+    if identifier == "phone" and rules.phone_needs_name_match:
+        names = records.loc[values["index"], ["first_name", "last_name"]].reset_index(drop=True)
+        values["name_key"] = names["last_name"].fillna("").str.strip() + "|" + names["first_name"].fillna("").str[:1]
+        values = values[names["last_name"].notna().to_numpy() & names["first_name"].notna().to_numpy()]
+        group_key = [identifier, "name_key"]
+    else:
+        group_key = [identifier]
+    anchor = values.groupby(group_key)["index"].transform("min")
+    pairs = values.assign(anchor=anchor)
+    pairs = pairs[pairs["index"] != pairs["anchor"]]
+    return pd.DataFrame({
+        "left_index": pairs["anchor"].to_numpy(dtype="int64"), "right_index": pairs["index"].to_numpy(dtype="int64"),
+        "rule": f"same_{identifier}", "match_weight": float("inf"),
+    })
+
+
 def deterministic_edges(records: pd.DataFrame, rules: MatchRules) -> pd.DataFrame:
-    """Star edges from the first record holding each identifier value to every other record holding it."""
-    edges = []
-    for identifier in rules.identifiers:
-        if identifier not in records.columns:
-            continue
-        values = shared_values(records, identifier, rules).reset_index(names="index")
-        if identifier == "phone" and rules.phone_needs_name_match:
-            names = records.loc[values["index"], ["first_name", "last_name"]].reset_index(drop=True)
-            values["name_key"] = names["last_name"].fillna("").str.strip() + "|" + names["first_name"].fillna("").str[:1]
-            values = values[names["last_name"].notna().to_numpy() & names["first_name"].notna().to_numpy()]
-            group_key = [identifier, "name_key"]
-        else:
-            group_key = [identifier]
-        anchor = values.groupby(group_key)["index"].transform("min")
-        pairs = values.assign(anchor=anchor)
-        pairs = pairs[pairs["index"] != pairs["anchor"]]
-        edges.append(pd.DataFrame({
-            "left_index": pairs["anchor"].to_numpy(), "right_index": pairs["index"].to_numpy(),
-            "rule": f"same_{identifier}", "match_weight": float("inf"),
-        }))
+    """Every identifier's star edges (`identifier_edges`)."""
+    edges = [identifier_edges(records, identifier, rules) for identifier in rules.identifiers
+             if identifier in records.columns]
     if not edges:
         return pd.DataFrame(columns=EDGE_COLUMNS)
     return pd.concat(edges, ignore_index=True)

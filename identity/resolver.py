@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import pandas as pd
 
+from identity.clustering import cluster_labels
+from identity.deterministic import deterministic_edges
 from identity.models import Model, for_records
+from identity.probabilistic import probabilistic_edges
 from identity.rules import MatchRules
 
 RECORD_COLUMNS = [
@@ -30,8 +34,14 @@ def prepare(records: pd.DataFrame) -> pd.DataFrame:
 
 
 def resolve(records: pd.DataFrame, rules: MatchRules | None = None, model: Model | None = None) -> Resolution:
-    """Deterministic and probabilistic edges, clustered together. Without `model`: what a new warehouse does
-    with these records (a model fitted on them, unsupervised: no labels are read; the shipped one for a few)."""
-    from identity.incremental import resolve as resolve_from  # it builds on this module's layout
-
-    return resolve_from(records, None, rules, model or for_records(prepare(records), None)).resolution
+    """Every record resolved: deterministic and probabilistic edges, clustered together. Without `model`: what a
+    new warehouse does with these records (a model fitted on them, unsupervised: no labels are read; the shipped
+    one for a few)."""
+    rules = rules or MatchRules()
+    prepared = prepare(records)
+    model = model or for_records(prepared, None)
+    deterministic = deterministic_edges(prepared, rules).assign(match_probability=1.0)
+    splink = probabilistic_edges(prepared, rules.threshold_for(model.threshold), model.source)
+    edges = pd.concat([deterministic, splink], ignore_index=True)
+    prepared["cluster"] = cluster_labels(len(prepared), edges)
+    return Resolution(prepared, edges)

@@ -1,16 +1,19 @@
-"""The identity tables in the warehouse: crosswalk, id registry, change log and the edges behind each cluster."""
+"""The identity tables in the warehouse: crosswalk, id registry, change log, the edges behind each cluster and
+the state the next incremental resolution starts from (identity/incremental.py)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
 import pandas as pd
 
+from identity import incremental
 from identity.crosswalk import CHANGE_COLUMNS, REGISTRY_COLUMNS, Assignment, assign
-from identity.incremental import SPLINK_EDGE_COLUMNS, Outcome, Previous, fingerprint, resolve
-from identity.models import for_records, warehouse_model_path
-from identity.resolver import RECORD_COLUMNS, Resolution, prepare
+from identity.incremental import CONTENT, EDGE_COLUMNS, RECORDS, fingerprint
+from identity.models import Model, for_records, saved, warehouse_model_path
+from identity.resolver import RECORD_COLUMNS, Resolution, prepare, resolve
 from identity.rules import MatchRules
 
 DDL = [
@@ -23,9 +26,6 @@ DDL = [
     "CREATE TABLE IF NOT EXISTS identity.match_edges (customer_id VARCHAR, left_source VARCHAR, "
     "left_record_id VARCHAR, right_source VARCHAR, right_record_id VARCHAR, rule VARCHAR, match_weight DOUBLE, "
     "match_probability DOUBLE)",
-    # what the next resolution compares with (identity/incremental.py)
-    "CREATE TABLE IF NOT EXISTS identity.resolved_records (source VARCHAR, source_record_id VARCHAR, "
-    "record_hash UBIGINT)",
     "CREATE TABLE IF NOT EXISTS identity.resolution_runs (resolved_at TIMESTAMP, run_id VARCHAR, mode VARCHAR, "
     "fingerprint VARCHAR, records BIGINT, records_scored BIGINT)",
     # customers after the run (a column added later: warehouses from before it get it empty)
@@ -34,11 +34,20 @@ DDL = [
     # from before the column have none; the fact's first build after it reads every event)
     "ALTER TABLE identity.customer_crosswalk ADD COLUMN IF NOT EXISTS changed_at TIMESTAMP",
 ]
+# each record's content as the last resolution saw it: what the next one compares with (identity/incremental.py)
+RESOLVED_RECORDS = ("CREATE TABLE IF NOT EXISTS identity.resolved_records ("
+                    + ", ".join(f'"{column}" VARCHAR' for column in RECORD_COLUMNS) + ")")
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     for statement in DDL:
         con.execute(statement)
+    held = {name for (name,) in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_catalog = current_database() "
+        "AND table_schema = 'identity' AND table_name = 'resolved_records'").fetchall()}
+    if "record_hash" in held:  # the state of an older version (a hash per record): the next resolution is full
+        con.execute("DROP TABLE identity.resolved_records")
+    con.execute(RESOLVED_RECORDS)
 
 
 def read_previous(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -46,17 +55,6 @@ def read_previous(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.Data
     crosswalk = con.execute("SELECT source, source_record_id, customer_id FROM identity.customer_crosswalk").df()
     registry = con.execute(f"SELECT {', '.join(REGISTRY_COLUMNS)} FROM identity.customer_registry").df()
     return crosswalk, registry
-
-
-def read_previous_resolution(con: duckdb.DuckDBPyConnection) -> Previous | None:
-    """The last resolution's state, or None when there is none (a new warehouse, or a full re-score asked for)."""
-    ensure_tables(con)
-    last = con.execute("SELECT fingerprint FROM identity.resolution_runs ORDER BY resolved_at DESC LIMIT 1").fetchone()
-    if last is None:
-        return None
-    hashes = con.execute("SELECT source, source_record_id, record_hash FROM identity.resolved_records").df()
-    edges = con.execute(f"SELECT {', '.join(SPLINK_EDGE_COLUMNS)} FROM identity.match_edges WHERE rule = 'splink'").df()
-    return Previous(last[0], hashes, edges)
 
 
 def forget_resolution_state(con: duckdb.DuckDBPyConnection) -> None:
@@ -85,22 +83,26 @@ TABLE_KEYS = {
     "customer_crosswalk": ("source", "source_record_id"),
     "customer_registry": ("customer_id",),
     "match_edges": ("left_source", "left_record_id", "right_source", "right_record_id", "rule"),
-    "resolved_records": ("source", "source_record_id"),
 }
+# An incremental run's rows: those of the customers it affected (and the new ones, which only its frames hold).
+AFFECTED = "customer_id IN (SELECT customer_id FROM _affected)"
 
 
 def _replace_changed(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame,
-                     changed_at: datetime | None = None) -> None:
-    """Make identity.<table> equal `frame`, writing only the keys whose rows differ: a day changes a few thousand
-    of the 390k-record crosswalk's rows at 100k customers, and rewriting them all cost most of the write. With
-    `changed_at`, the rows written carry it in the table's `changed_at` column (not compared)."""
+                     changed_at: datetime | None = None, scope: str = "true") -> None:
+    """Make the rows of identity.<table> within `scope` (a condition on them) equal `frame`, writing only the
+    keys whose rows differ: a day changes a few thousand of the 390k-record crosswalk's rows at 100k customers,
+    and rewriting them all cost most of the write. With `changed_at`, the rows written carry it in the table's
+    `changed_at` column (not compared)."""
     key = TABLE_KEYS[table]
     columns = ", ".join(frame.columns)
     con.register("_frame", frame)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _changed_keys AS
-        SELECT {", ".join(key)} FROM (SELECT {columns} FROM identity.{table} EXCEPT SELECT {columns} FROM _frame)
+        SELECT {", ".join(key)} FROM (SELECT {columns} FROM identity.{table} WHERE {scope}
+                                     EXCEPT SELECT {columns} FROM _frame)
         UNION
-        SELECT {", ".join(key)} FROM (SELECT {columns} FROM _frame EXCEPT SELECT {columns} FROM identity.{table})""")
+        SELECT {", ".join(key)} FROM (SELECT {columns} FROM _frame
+                                     EXCEPT SELECT {columns} FROM identity.{table} WHERE {scope})""")
     matches = " AND ".join(f"identity.{table}.{column} = _changed_keys.{column}" for column in key)
     con.execute(f"DELETE FROM identity.{table} USING _changed_keys WHERE {matches}")
     stamp = "" if changed_at is None else ", ?::TIMESTAMP AS changed_at"
@@ -110,46 +112,99 @@ def _replace_changed(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataF
     con.unregister("_frame")
 
 
-def write(con: duckdb.DuckDBPyConnection, assignment: Assignment, edges: pd.DataFrame, outcome: Outcome,
-          run_id: str, fingerprint: str) -> None:
-    """Replace crosswalk, registry, edges and the resolution state; append the changes and the run. One
-    transaction: readers never see half."""
+@dataclass
+class RunSummary:
+    """What a resolution did, for the asset's metadata: counts only, never a record's values."""
+    mode: str  # full | incremental
+    records: int
+    records_scored: int  # records Splink scored (all of them in a full resolution)
+    customers: int
+    edges_by_rule: dict[str, int]
+    id_changes: dict[str, int]
+
+
+def _write(con: duckdb.DuckDBPyConnection, assignment: Assignment | None, edges: pd.DataFrame | None, mode: str,
+           scored: int, run_id: str, fingerprint_: str) -> RunSummary:
+    """Write a resolution in one transaction (readers never see half): the crosswalk, registry and edges it
+    covers (everything in a full one, the affected customers' in an incremental one; nothing when no record
+    changed: `assignment` None), the records' state, the id changes and the run."""
+    scope = "true" if mode == "full" else AFFECTED
     con.execute("BEGIN TRANSACTION")
     try:
-        # one stamp per run: fct_touchpoints compares the rows stamped after the newest stamp it took in
-        _replace_changed(con, "customer_crosswalk", assignment.crosswalk, changed_at=datetime.now())
-        for table, frame in (("customer_registry", assignment.registry), ("match_edges", edges),
-                             ("resolved_records", outcome.record_hashes)):
-            _replace_changed(con, table, frame)
-        con.register("_changes", assignment.changes[CHANGE_COLUMNS])
-        con.execute("INSERT INTO identity.customer_id_changes BY NAME SELECT * FROM _changes")
-        con.unregister("_changes")
+        if assignment is not None:
+            # one stamp per run: fct_touchpoints compares the rows stamped after the newest stamp it took in
+            _replace_changed(con, "customer_crosswalk", assignment.crosswalk, changed_at=datetime.now(), scope=scope)
+            _replace_changed(con, "customer_registry", assignment.registry, scope=scope)
+            _replace_changed(con, "match_edges", edges, scope=scope)
+            con.register("_changes", assignment.changes[CHANGE_COLUMNS])
+            con.execute("INSERT INTO identity.customer_id_changes BY NAME SELECT * FROM _changes")
+            con.unregister("_changes")
+        if mode == "full":
+            con.execute("DELETE FROM identity.resolved_records")
+            con.execute(f"INSERT INTO identity.resolved_records SELECT {CONTENT} FROM {RECORDS}")
+        else:
+            con.execute("DELETE FROM identity.resolved_records WHERE (source, source_record_id) IN "
+                        "(SELECT (source, source_record_id) FROM _changed_records)")
+            con.execute("INSERT INTO identity.resolved_records SELECT * FROM _arrived")
+        summary = _summary(con, mode, scored, assignment)
         con.execute("INSERT INTO identity.resolution_runs BY NAME SELECT now() AS resolved_at, ? AS run_id, ? AS mode, "
                     "? AS fingerprint, ? AS records, ? AS records_scored, ? AS customers",
-                    [run_id, outcome.mode, fingerprint, len(outcome.record_hashes), outcome.records_scored,
-                     int(assignment.crosswalk["customer_id"].nunique())])
+                    [run_id, mode, fingerprint_, summary.records, scored, summary.customers])
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
+    return summary
+
+
+def _summary(con: duckdb.DuckDBPyConnection, mode: str, scored: int, assignment: Assignment | None) -> RunSummary:
+    records, customers = con.execute("SELECT count(*), count(DISTINCT customer_id) FROM identity.customer_crosswalk"
+                                     ).fetchone()
+    edges = dict(con.execute("SELECT rule, count(*) FROM identity.match_edges GROUP BY rule ORDER BY rule").fetchall())
+    return RunSummary(mode, records, scored, customers, edges,
+                      {} if assignment is None else
+                      {change: int(n) for change, n in assignment.changes["change"].value_counts().items()})
+
+
+def _resolve_whole(con: duckdb.DuckDBPyConnection, run_id: str, id_key: bytes, rules: MatchRules) -> RunSummary:
+    """Every record resolved and scored: a new warehouse, a new model or rules, or a re-score asked for."""
+    records = con.execute(f"SELECT {', '.join(RECORD_COLUMNS)} FROM {RECORDS} ORDER BY source, source_record_id").df()
+    model = for_records(prepare(records), warehouse_model_path())
+    resolution = resolve(records, rules, model)
+    previous, registry = read_previous(con)
+    assignment = assign(resolution.records, previous, registry, run_id, id_key=id_key)
+    return _write(con, assignment, edge_table(resolution, assignment.crosswalk), "full", len(records), run_id,
+                  fingerprint(rules, model))
+
+
+def _resolve_changes(con: duckdb.DuckDBPyConnection, run_id: str, id_key: bytes, rules: MatchRules, model: Model,
+                     fingerprint_: str) -> RunSummary:
+    """Only the customers the changed records affect, resolved again (identity/incremental.py)."""
+    if incremental.find_changes(con) == (0, 0):
+        return _write(con, None, None, "incremental", 0, run_id, fingerprint_)
+    scope, scored = incremental.scope(con, rules, model)
+    issued = {customer_id for (customer_id,) in con.execute("SELECT customer_id FROM identity.customer_registry").fetchall()}
+    assignment = assign(scope.records, scope.crosswalk, scope.registry, run_id, id_key=id_key, issued=issued)
+    edges = scope.edges.drop(columns="left_index").assign(
+        customer_id=assignment.crosswalk["customer_id"].to_numpy()[scope.edges["left_index"].to_numpy()])
+    return _write(con, assignment, edges[["customer_id", *EDGE_COLUMNS]], "incremental", scored, run_id, fingerprint_)
 
 
 def resolve_warehouse(con: duckdb.DuckDBPyConnection, run_id: str, id_key: bytes, rules: MatchRules | None = None,
-                      full_rescore: bool = False) -> tuple[Outcome, Assignment]:
-    """The warehouse's customer records resolved (incrementally from the last resolution unless
-    `full_rescore`), given stable ids and written back: what the identity asset does."""
+                      full_rescore: bool = False) -> RunSummary:
+    """The warehouse's customer records resolved (incrementally from the last resolution unless `full_rescore`,
+    a new model or new rules), given stable ids and written back: what the identity asset does."""
     rules = rules or MatchRules()
-    records = con.execute(f"SELECT {', '.join(RECORD_COLUMNS)} FROM intermediate.int_customer_records "
-                          "ORDER BY source, source_record_id").df()
+    ensure_tables(con)
     if full_rescore:
         forget_resolution_state(con)
-    model = for_records(prepare(records), warehouse_model_path())
-    previous, registry = read_previous(con)
-    outcome = resolve(records, read_previous_resolution(con), rules, model)
-    assignment = assign(outcome.resolution.records, previous, registry, run_id, id_key=id_key)
-    write(con, assignment, edge_table(outcome.resolution, assignment.crosswalk), outcome, run_id,
-          fingerprint(rules, model))
-    return outcome, assignment
+    path = warehouse_model_path()
+    model = saved(path) if path.exists() else None  # none yet: the full resolution fits one
+    last = con.execute("SELECT fingerprint FROM identity.resolution_runs ORDER BY resolved_at DESC LIMIT 1").fetchone()
+    state_kept = con.execute("SELECT count(*) > 0 FROM identity.resolved_records").fetchone()[0]
+    if model is None or last is None or not state_kept or last[0] != fingerprint(rules, model):
+        return _resolve_whole(con, run_id, id_key, rules)
+    return _resolve_changes(con, run_id, id_key, rules, model, last[0])
 
 
 LINEAGE_SQL = """

@@ -30,16 +30,13 @@ def customer_crosswalk(context: dg.AssetExecutionContext, config: ResolutionConf
                        warehouse: StepWarehouse) -> dg.MaterializeResult:
     # Splink scores on the driver (DuckDB in-process) on either engine: one row per source record
     with warehouse.step(reads=("intermediate.int_customer_records", "identity"), writes=("identity",)) as con:
-        outcome, assignment = resolve_warehouse(con, context.run_id, pii_key(get_settings().secrets_dir),
-                                                full_rescore=config.full_rescore)
-    resolution = outcome.resolution
-    edges_by_rule = resolution.edges["rule"].value_counts().to_dict()
-    changes = assignment.changes["change"].value_counts().to_dict()
+        summary = resolve_warehouse(con, context.run_id, pii_key(get_settings().secrets_dir),
+                                    full_rescore=config.full_rescore)
     return dg.MaterializeResult(metadata={
-        "records": len(assignment.crosswalk),
-        "resolution_mode": outcome.mode,
-        "records_scored": outcome.records_scored,
-        "customers": int(assignment.crosswalk["customer_id"].nunique()),
-        "edges_by_rule": dg.MetadataValue.json({k: int(v) for k, v in edges_by_rule.items()}),
-        "id_changes": dg.MetadataValue.json({k: int(v) for k, v in changes.items()}),
+        "records": summary.records,
+        "resolution_mode": summary.mode,
+        "records_scored": summary.records_scored,
+        "customers": summary.customers,
+        "edges_by_rule": dg.MetadataValue.json(summary.edges_by_rule),
+        "id_changes": dg.MetadataValue.json(summary.id_changes),
     })
