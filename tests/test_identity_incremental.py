@@ -1,7 +1,10 @@
-"""Incremental identity resolution equals a full one: FEBRL 2 resolved in part, then with new, changed and
-deleted records, scoring only what is new; the Splink edges and the clusters must equal a full resolution's."""
+"""Incremental identity resolution equals a full one. A warehouse holds FEBRL 2's records (with emails and
+phones added, so deterministic edges and a crowded value take part) and is resolved; then records arrive, change
+and go, and an incremental run resolves only the customers they affect. Its crosswalk, registry, edges and state
+must equal what a full re-score of the same records writes."""
 
 import os
+import shutil
 import subprocess
 import sys
 from datetime import datetime
@@ -11,68 +14,121 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from identity import incremental
+from conftest import restored_environment
 from identity.evaluation import febrl_records
+from identity.resolver import RECORD_COLUMNS, prepare
 from identity.rules import MatchRules
-from identity.store import _replace_changed, ensure_tables
+from identity.store import _replace_changed, ensure_tables, resolve_warehouse
+
+KEY = b"k" * 32
+CROWD = [f"crowd-{n}" for n in range(5)]  # records sharing one email, each with its own phone: a crowd
 
 
-def _state(outcome: incremental.Outcome, rules: MatchRules) -> incremental.Previous:
-    """What identity.store keeps of a resolution, by record key."""
-    records, edges = outcome.resolution.records, outcome.resolution.edges
-    splink = edges[edges["rule"] == "splink"]
-    left, right = splink["left_index"].to_numpy(), splink["right_index"].to_numpy()
-    keys = records["source_record_id"].astype(str).to_numpy()
-    return incremental.Previous(incremental.fingerprint(rules), outcome.record_hashes, pd.DataFrame({
-        "left_source": records["source"].to_numpy()[left], "left_record_id": keys[left],
-        "right_source": records["source"].to_numpy()[right], "right_record_id": keys[right],
-        "match_weight": splink["match_weight"].to_numpy(), "match_probability": splink["match_probability"].to_numpy()}))
+def _records() -> pd.DataFrame:
+    febrl = prepare(febrl_records(2))
+    entity = febrl_records(2)["entity"].astype(int).to_numpy()
+    febrl["email"] = np.where(entity % 3 == 0, "p" + entity.astype(str) + "@mail.test", None)
+    febrl["phone"] = np.where(entity % 5 == 0, "+44 7700 " + (100000 + entity).astype(str), None)
+    crowd = pd.DataFrame({"source": "crowd", "source_record_id": CROWD, "first_name": ["ann", "bo", "cy", "di", "ed"],
+                          "last_name": ["x", "y", "z", "w", "v"], "email": "family@mail.test",
+                          "phone": [f"+44 7700 90000{n}" for n in range(5)]})
+    return prepare(pd.concat([febrl, crowd], ignore_index=True))[RECORD_COLUMNS].astype("string")
 
 
-def _splink_pairs(outcome: incremental.Outcome) -> set[tuple[str, str]]:
-    records, edges = outcome.resolution.records, outcome.resolution.edges
-    splink = edges[edges["rule"] == "splink"]
-    keys = records["source_record_id"].to_numpy()
-    return {tuple(sorted(pair)) for pair in zip(keys[splink["left_index"]], keys[splink["right_index"]])}
+def _write_records(path, records: pd.DataFrame) -> None:
+    con = duckdb.connect(str(path))
+    con.register("records", records)
+    con.execute("CREATE SCHEMA IF NOT EXISTS intermediate")
+    con.execute("CREATE OR REPLACE TABLE intermediate.int_customer_records AS SELECT * FROM records")
+    con.close()
 
 
-def _partition(outcome: incremental.Outcome) -> set[frozenset[str]]:
-    records = outcome.resolution.records
-    return {frozenset(group) for group in records.groupby("cluster")["source_record_id"].agg(list)}
+def _resolve(path, run_id: str, full_rescore: bool = False):
+    con = duckdb.connect(str(path))
+    try:
+        return resolve_warehouse(con, run_id, KEY, full_rescore=full_rescore)
+    finally:
+        con.close()
 
 
-@pytest.fixture(scope="module")
-def febrl():
-    return febrl_records(2)
+def _tables(path) -> dict[str, set]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return {table: set(con.execute(f"SELECT {columns} FROM identity.{table}").fetchall()) for table, columns in (
+            ("customer_crosswalk", "source, source_record_id, customer_id"),
+            ("customer_registry", "customer_id, status, merged_into"),
+            ("match_edges", "customer_id, left_source, left_record_id, right_source, right_record_id, rule, "
+                            "round(match_weight, 9)"),
+            ("resolved_records", "*"))}
+    finally:
+        con.close()
 
 
-def test_scoring_only_what_is_new_equals_a_full_resolution(febrl):
-    rules = MatchRules()
-    order = np.random.default_rng(3).permutation(len(febrl))
-    before = febrl.iloc[np.sort(order[:4000])].reset_index(drop=True)
-    first = incremental.resolve(before, None, rules)
-    assert first.mode == "full"
+@pytest.fixture
+def warehouse(tmp_path):
+    data = tmp_path / "data"
+    (data / "warehouse").mkdir(parents=True)
+    with restored_environment():
+        os.environ.update(CRM_DATA_DIR=str(data), CRM_WAREHOUSE=str(data / "warehouse" / "crm.duckdb"))
+        os.environ.pop("CRM_MATCH_THRESHOLD", None)
+        yield data / "warehouse" / "crm.duckdb"
 
-    after = febrl.drop(febrl.index[order[:30]]).copy()  # 30 records gone (an erasure), 970 new
-    changed = after.index[:20]
+
+def test_resolving_only_the_affected_customers_equals_a_full_resolution(warehouse, tmp_path):
+    everything = _records()
+    order = np.random.default_rng(3).permutation(len(everything) - len(CROWD))
+    first = everything.drop(index=order[:1000])  # 1000 FEBRL records arrive later
+    _write_records(warehouse, first)
+    assert _resolve(warehouse, "run-1").mode == "full"
+    before = _tables(warehouse)
+    assert not any(row[5] == "same_email" and row[1] == "crowd" for row in before["match_edges"])  # a crowd joins none
+
+    after = everything.drop(index=order[1000:1030]).copy()  # 30 records gone (an erasure), 1000 new
+    changed = after.index[after["source"] != "crowd"][:20]
     after.loc[changed, "last_name"] = after.loc[changed, "last_name"].fillna("") + "e"  # corrected in the source
-    after = after.sample(frac=1.0, random_state=2).reset_index(drop=True)  # another order: indices differ
+    after = after[~after["source_record_id"].isin(CROWD[:2])]  # the crowd shrinks to three: its email now joins
+    merging = after.iloc[[0]].copy()  # a new record with the email of one customer and the name and phone of another
+    febrl = after[after["source"] != "crowd"]
+    emailed = febrl[febrl["email"].notna()].iloc[-1]
+    phoned = febrl[febrl["phone"].notna() & febrl["email"].isna()].iloc[-1]
+    merging[["source_record_id", "email", "phone", "first_name", "last_name"]] = [
+        "bridge", emailed["email"], phoned["phone"], phoned["first_name"], phoned["last_name"]]
+    _write_records(warehouse, pd.concat([after, merging]).sample(frac=1.0, random_state=2))
 
-    step = incremental.resolve(after, _state(first, rules), rules)
-    full = incremental.resolve(after, None, rules)
-    assert step.mode == "incremental" and full.mode == "full"
-    new = len(after) - len(set(after["source_record_id"]) & set(before["source_record_id"]))
-    assert new + 1 <= step.records_scored <= new + len(changed)  # the new and the changed that were there before
-    assert _splink_pairs(step) == _splink_pairs(full) and len(_splink_pairs(full)) > 1000
-    assert _partition(step) == _partition(full)
+    step = _resolve(warehouse, "run-2")
+    assert step.mode == "incremental"
+    assert 1000 < step.records_scored <= 1001 + len(changed)  # the new, the bridge and the changed ones
+    assert step.id_changes.get("merge", 0) >= 1
+    incremental = _tables(warehouse)
+    assert any(row[5] == "same_email" and row[1] == "crowd" for row in incremental["match_edges"])
+
+    rescored = tmp_path / "rescored.duckdb"
+    shutil.copyfile(warehouse, rescored)
+    full = _resolve(rescored, "run-3", full_rescore=True)
+    assert full.mode == "full" and full.id_changes == {}  # nothing the incremental run wrote differs
+    assert _tables(rescored) == incremental
+    assert len(incremental["match_edges"]) > 2000 and incremental != before
 
 
-def test_another_model_or_threshold_scores_everything_again(febrl):
-    rules = MatchRules()
-    first = incremental.resolve(febrl.head(500), None, rules)
-    stricter = MatchRules(match_threshold=0.999)
-    again = incremental.resolve(febrl.head(600), _state(first, rules), stricter)
-    assert again.mode == "full" and again.records_scored == 600
+def test_a_run_with_no_changed_record_writes_nothing_but_the_run(warehouse):
+    _write_records(warehouse, _records().head(800))
+    _resolve(warehouse, "run-1")
+    before = _tables(warehouse)
+    again = _resolve(warehouse, "run-2")
+    assert (again.mode, again.records_scored, again.id_changes) == ("incremental", 0, {})
+    assert _tables(warehouse) == before
+
+
+def test_another_threshold_scores_everything_again(warehouse):
+    _write_records(warehouse, _records().head(800))
+    _resolve(warehouse, "run-1")
+    os.environ["CRM_MATCH_THRESHOLD"] = "0.999"
+    con = duckdb.connect(str(warehouse))
+    try:
+        again = resolve_warehouse(con, "run-2", KEY, rules=MatchRules(match_threshold=0.999))
+    finally:
+        con.close()
+    assert again.mode == "full" and again.records_scored == 800
 
 
 def test_the_fingerprint_is_the_same_in_every_process():
