@@ -36,7 +36,7 @@ from identity.clustering import cluster_labels
 from identity.crosswalk import REGISTRY_COLUMNS
 from identity.deterministic import identifier_edges
 from identity.models import SHIPPED, Model
-from identity.probabilistic import new_record_edges
+from identity.probabilistic import SPLINK_COLUMNS, could_pair, new_record_edges, splink_input
 from identity.resolver import RECORD_COLUMNS, prepare
 from identity.rules import MatchRules
 
@@ -47,6 +47,8 @@ EDGE_COLUMNS = ["left_source", "left_record_id", "right_source", "right_record_i
 # A record's content as the state keeps it: text throughout, so a date compares the same whichever frame or
 # table it came from.
 CONTENT = ", ".join(f'"{column}"::VARCHAR AS "{column}"' for column in RECORD_COLUMNS)
+# identity.splink_records: each named record in Splink's layout, so a run cleans only the records that arrived
+LAYOUT_COLUMNS = ["source", "source_record_id", *SPLINK_COLUMNS]
 
 
 def fingerprint(rules: MatchRules, model: Model = SHIPPED) -> str:
@@ -90,9 +92,12 @@ def _records(con: duckdb.DuckDBPyConnection, where: str = "true") -> pd.DataFram
 
 
 def _by_key(records: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
-    """Edges between record positions as edges between record keys."""
+    """Edges between record positions as edges between record keys, the smaller key on the left (as a full
+    resolution, which numbers the records in key order, writes them)."""
     left, right = edges["left_index"].to_numpy(dtype="int64"), edges["right_index"].to_numpy(dtype="int64")
     sources, ids = records["source"].to_numpy(), records["source_record_id"].astype(str).to_numpy()
+    swap = (sources[left] > sources[right]) | ((sources[left] == sources[right]) & (ids[left] > ids[right]))
+    left, right = np.where(swap, right, left), np.where(swap, left, right)
     return pd.DataFrame({"left_source": sources[left], "left_record_id": ids[left], "right_source": sources[right],
                          "right_record_id": ids[right], "rule": edges["rule"].to_numpy(),
                          "match_weight": edges["match_weight"].astype(float).to_numpy(),
@@ -101,21 +106,43 @@ def _by_key(records: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
 
 def _new_edges(con: duckdb.DuckDBPyConnection, rules: MatchRules, model: Model) -> tuple[pd.DataFrame, int]:
     """The deterministic edges of every identifier value a changed record held or holds, and the Splink edges of
-    the records that arrived; with how many records Splink scored."""
+    the records that arrived; with how many records Splink scored. Leaves temp table `_arrived_layout` (the
+    arrived records in Splink's layout, with their keys) for the write."""
     found = []
     for identifier in rules.identifiers:
         values = (f'SELECT "{identifier}" FROM _arrived UNION SELECT "{identifier}" FROM _departed')
         holders = _records(con, f'"{identifier}"::VARCHAR IN ({values})')
         found.append(_by_key(holders, identifier_edges(holders, identifier, rules).assign(match_probability=1.0)))
-    arrived = con.execute("SELECT source, source_record_id FROM _arrived").df()
-    if len(arrived):
-        # Splink scores the arrived records against every other: all records, in Splink's layout
-        everyone = _records(con)
-        is_new = pd.MultiIndex.from_frame(everyone[list(KEY)].astype(str)).isin(
-            pd.MultiIndex.from_frame(arrived.astype(str)))
-        threshold = rules.threshold_for(model.threshold)
-        found.append(_by_key(everyone, new_record_edges(everyone, np.asarray(is_new), threshold, model.source)))
-    return pd.concat(found, ignore_index=True)[EDGE_COLUMNS], len(arrived)
+    arrived = _records(con, "(source, source_record_id) IN (SELECT (source, source_record_id) FROM _arrived)")
+    first_id = con.execute("SELECT coalesce(max(unique_id), -1) + 1 FROM identity.splink_records").fetchone()[0]
+    layout = with_keys(arrived, splink_input(arrived), first_id)
+    con.register("_arrived_layout_frame", layout)
+    con.execute("CREATE OR REPLACE TEMP TABLE _arrived_layout AS SELECT * FROM _arrived_layout_frame")
+    con.unregister("_arrived_layout_frame")
+    if len(layout):
+        # Splink scores them against the existing records some blocking rule pairs them with: the others cannot
+        # get an edge to them
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _candidates AS {could_pair(
+            "(SELECT * FROM identity.splink_records ANTI JOIN _changed_records USING (source, source_record_id))",
+            "_arrived_layout")}""")
+        scored = pd.concat([con.execute("SELECT * FROM _candidates").df(), layout], ignore_index=True)
+        is_new = np.arange(len(scored)) >= len(scored) - len(layout)
+        edges = new_record_edges(scored[SPLINK_COLUMNS], is_new, rules.threshold_for(model.threshold), model.source)
+        # edges name records by unique id: as positions in `scored`
+        position = pd.Series(np.arange(len(scored)), index=scored["unique_id"].to_numpy())
+        edges["left_index"] = position.reindex(edges["left_index"].to_numpy()).to_numpy()
+        edges["right_index"] = position.reindex(edges["right_index"].to_numpy()).to_numpy()
+        found.append(_by_key(scored, edges))
+    return pd.concat(found, ignore_index=True)[EDGE_COLUMNS], len(layout)
+
+
+def with_keys(records: pd.DataFrame, layout: pd.DataFrame, first_id: int = 0) -> pd.DataFrame:
+    """The Splink layout of `records` (`splink_input`: its unique ids are positions in `records`) with each
+    record's key, and unique ids counted on from `first_id`: the layout `identity.splink_records` keeps."""
+    positions = layout["unique_id"].to_numpy(dtype="int64")
+    return layout.assign(source=records["source"].to_numpy()[positions],
+                         source_record_id=records["source_record_id"].astype(str).to_numpy()[positions],
+                         unique_id=first_id + np.arange(len(layout), dtype="int64"))[LAYOUT_COLUMNS]
 
 
 def scope(con: duckdb.DuckDBPyConnection, rules: MatchRules, model: Model) -> tuple[Scope, int]:

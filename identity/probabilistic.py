@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import re
 from functools import cache
 from pathlib import Path
 
@@ -207,9 +208,11 @@ def train(records: pd.DataFrame, path: Path | None = MODEL_PATH, em: bool = Fals
     return model
 
 
-def probabilistic_edges(records: pd.DataFrame, threshold: float, model: dict | Path = MODEL_PATH) -> pd.DataFrame:
-    """Pairs of record indices scored at or above `threshold` (match probability) by the trained model."""
-    frame = splink_input(records)
+def probabilistic_edges(records: pd.DataFrame, threshold: float, model: dict | Path = MODEL_PATH,
+                        layout: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Pairs of record indices scored at or above `threshold` (match probability) by the trained model.
+    `layout`: `splink_input(records)` when the caller made it already."""
+    frame = splink_input(records) if layout is None else layout
     if len(frame) < 2:
         return _edges(NO_PAIRS)
     linker = _linker(frame, model)
@@ -217,27 +220,35 @@ def probabilistic_edges(records: pd.DataFrame, threshold: float, model: dict | P
                   .as_pandas_dataframe())
 
 
-def new_record_edges(records: pd.DataFrame, is_new: np.ndarray, threshold: float,
+def new_record_edges(layout: pd.DataFrame, is_new: np.ndarray, threshold: float,
                      model: dict | Path = MODEL_PATH) -> pd.DataFrame:
-    """The pairs `probabilistic_edges` would return that involve a new record (`is_new`, a mask over
-    `records`): the new records scored against the others and among themselves, never the others' pairs."""
-    if not is_new.any():  # before preparing every record for Splink (2 s at 100k customers)
+    """The pairs `probabilistic_edges` would return that involve a new record: `layout` holds records in
+    Splink's layout (`splink_input`, any unique ids), `is_new` marks the new ones; they are scored against the
+    others and among themselves, never the others' pairs. Edges name the records by their unique ids."""
+    if not is_new.any():
         return _edges(NO_PAIRS)
-    frame = splink_input(records)
-    new = is_new[frame["unique_id"].to_numpy(dtype="int64")]
-    if not new.any():
-        return _edges(NO_PAIRS)
-    linker = _linker(frame, model, new=new)
+    linker = _linker(layout, model, new=is_new)
     db_api = linker._db_api
     existing_records, new_records = db_api.register("existing_records"), db_api.register("new_records")
     scored = []
-    if (~new).any():
+    if (~is_new).any():
         scored.append(linker.inference.predict_between(existing_records, new_records, threshold_match_probability=threshold,
                                                        warning_mode="never").as_pandas_dataframe())
-    if new.sum() >= 2:
+    if is_new.sum() >= 2:
         scored.append(linker.inference.predict_within(new_records, threshold_match_probability=threshold,
                                                       warning_mode="never").as_pandas_dataframe())
     return _edges(pd.concat(scored, ignore_index=True) if scored else NO_PAIRS)
+
+
+def could_pair(existing: str, new: str) -> str:
+    """SQL for the rows of table `existing` that some prediction blocking rule pairs with a row of table `new`,
+    either way round (both in Splink's layout): the only existing records a new one can get an edge to."""
+    def oriented(rule: str, left: str, right: str) -> str:
+        return re.sub(r"\b([lr])\.", lambda side: f"{left if side.group(1) == 'l' else right}.", rule)
+
+    return "\nUNION\n".join(f"SELECT e.* FROM {existing} AS e SEMI JOIN {new} AS n ON {oriented(_sql(rule), *sides)}"
+                             for rule in settings().blocking_rules_to_generate_predictions
+                             for sides in (("e", "n"), ("n", "e")))
 
 
 def _edges(pairs: pd.DataFrame) -> pd.DataFrame:

@@ -33,15 +33,16 @@ def prepare(records: pd.DataFrame) -> pd.DataFrame:
     return prepared
 
 
-def resolve(records: pd.DataFrame, rules: MatchRules | None = None, model: Model | None = None) -> Resolution:
+def resolve(records: pd.DataFrame, rules: MatchRules | None = None, model: Model | None = None,
+            layout: pd.DataFrame | None = None) -> Resolution:
     """Every record resolved: deterministic and probabilistic edges, clustered together. Without `model`: what a
     new warehouse does with these records (a model fitted on them, unsupervised: no labels are read; the shipped
-    one for a few)."""
+    one for a few). `layout`: the records in Splink's layout, when the caller made it already."""
     rules = rules or MatchRules()
     prepared = prepare(records)
     model = model or for_records(prepared, None)
     deterministic = deterministic_edges(prepared, rules).assign(match_probability=1.0)
-    splink = probabilistic_edges(prepared, rules.threshold_for(model.threshold), model.source)
+    splink = probabilistic_edges(prepared, rules.threshold_for(model.threshold), model.source, layout)
     edges = pd.concat([deterministic, splink], ignore_index=True)
     prepared["cluster"] = cluster_labels(len(prepared), edges)
     return Resolution(prepared, edges)

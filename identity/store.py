@@ -11,8 +11,9 @@ import pandas as pd
 
 from identity import incremental
 from identity.crosswalk import CHANGE_COLUMNS, REGISTRY_COLUMNS, Assignment, assign
-from identity.incremental import CONTENT, EDGE_COLUMNS, RECORDS, fingerprint
+from identity.incremental import CONTENT, EDGE_COLUMNS, RECORDS, fingerprint, with_keys
 from identity.models import Model, for_records, saved, warehouse_model_path
+from identity.probabilistic import SPLINK_COLUMNS, splink_input
 from identity.resolver import RECORD_COLUMNS, Resolution, prepare, resolve
 from identity.rules import MatchRules
 
@@ -37,6 +38,9 @@ DDL = [
 # each record's content as the last resolution saw it: what the next one compares with (identity/incremental.py)
 RESOLVED_RECORDS = ("CREATE TABLE IF NOT EXISTS identity.resolved_records ("
                     + ", ".join(f'"{column}" VARCHAR' for column in RECORD_COLUMNS) + ")")
+# and each named record in Splink's layout: a run cleans only the records that arrived
+SPLINK_RECORDS = ("CREATE TABLE IF NOT EXISTS identity.splink_records (source VARCHAR, source_record_id VARCHAR, "
+                  "unique_id BIGINT, " + ", ".join(f'"{column}" VARCHAR' for column in SPLINK_COLUMNS[1:]) + ")")
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -48,6 +52,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     if "record_hash" in held:  # the state of an older version (a hash per record): the next resolution is full
         con.execute("DROP TABLE identity.resolved_records")
     con.execute(RESOLVED_RECORDS)
+    con.execute(SPLINK_RECORDS)
 
 
 def read_previous(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -62,6 +67,7 @@ def forget_resolution_state(con: duckdb.DuckDBPyConnection) -> None:
     ensure_tables(con)
     con.execute("DELETE FROM identity.resolution_runs")
     con.execute("DELETE FROM identity.resolved_records")
+    con.execute("DELETE FROM identity.splink_records")
 
 
 def edge_table(resolution: Resolution, crosswalk: pd.DataFrame) -> pd.DataFrame:
@@ -124,10 +130,11 @@ class RunSummary:
 
 
 def _write(con: duckdb.DuckDBPyConnection, assignment: Assignment | None, edges: pd.DataFrame | None, mode: str,
-           scored: int, run_id: str, fingerprint_: str) -> RunSummary:
+           scored: int, run_id: str, fingerprint_: str, layout: pd.DataFrame | None = None) -> RunSummary:
     """Write a resolution in one transaction (readers never see half): the crosswalk, registry and edges it
     covers (everything in a full one, the affected customers' in an incremental one; nothing when no record
-    changed: `assignment` None), the records' state, the id changes and the run."""
+    changed: `assignment` None), the records' state (a full one's Splink `layout` with keys), the id changes and
+    the run."""
     scope = "true" if mode == "full" else AFFECTED
     con.execute("BEGIN TRANSACTION")
     try:
@@ -142,10 +149,17 @@ def _write(con: duckdb.DuckDBPyConnection, assignment: Assignment | None, edges:
         if mode == "full":
             con.execute("DELETE FROM identity.resolved_records")
             con.execute(f"INSERT INTO identity.resolved_records SELECT {CONTENT} FROM {RECORDS}")
+            con.execute("DELETE FROM identity.splink_records")
+            con.register("_layout", layout)
+            con.execute("INSERT INTO identity.splink_records BY NAME SELECT * FROM _layout")
+            con.unregister("_layout")
         else:
-            con.execute("DELETE FROM identity.resolved_records WHERE (source, source_record_id) IN "
-                        "(SELECT (source, source_record_id) FROM _changed_records)")
+            for table in ("resolved_records", "splink_records"):
+                con.execute(f"DELETE FROM identity.{table} WHERE (source, source_record_id) IN "
+                            "(SELECT (source, source_record_id) FROM _changed_records)")
             con.execute("INSERT INTO identity.resolved_records SELECT * FROM _arrived")
+            if assignment is not None:
+                con.execute("INSERT INTO identity.splink_records BY NAME SELECT * FROM _arrived_layout")
         summary = _summary(con, mode, scored, assignment)
         con.execute("INSERT INTO identity.resolution_runs BY NAME SELECT now() AS resolved_at, ? AS run_id, ? AS mode, "
                     "? AS fingerprint, ? AS records, ? AS records_scored, ? AS customers",
@@ -169,12 +183,14 @@ def _summary(con: duckdb.DuckDBPyConnection, mode: str, scored: int, assignment:
 def _resolve_whole(con: duckdb.DuckDBPyConnection, run_id: str, id_key: bytes, rules: MatchRules) -> RunSummary:
     """Every record resolved and scored: a new warehouse, a new model or rules, or a re-score asked for."""
     records = con.execute(f"SELECT {', '.join(RECORD_COLUMNS)} FROM {RECORDS} ORDER BY source, source_record_id").df()
-    model = for_records(prepare(records), warehouse_model_path())
-    resolution = resolve(records, rules, model)
+    prepared = prepare(records)
+    model = for_records(prepared, warehouse_model_path())
+    layout = splink_input(prepared)
+    resolution = resolve(prepared, rules, model, layout)
     previous, registry = read_previous(con)
     assignment = assign(resolution.records, previous, registry, run_id, id_key=id_key)
-    return _write(con, assignment, edge_table(resolution, assignment.crosswalk), "full", len(records), run_id,
-                  fingerprint(rules, model))
+    return _write(con, assignment, edge_table(resolution, assignment.crosswalk), "full", len(layout), run_id,
+                  fingerprint(rules, model), with_keys(prepared, layout))
 
 
 def _resolve_changes(con: duckdb.DuckDBPyConnection, run_id: str, id_key: bytes, rules: MatchRules, model: Model,
@@ -201,7 +217,9 @@ def resolve_warehouse(con: duckdb.DuckDBPyConnection, run_id: str, id_key: bytes
     path = warehouse_model_path()
     model = saved(path) if path.exists() else None  # none yet: the full resolution fits one
     last = con.execute("SELECT fingerprint FROM identity.resolution_runs ORDER BY resolved_at DESC LIMIT 1").fetchone()
-    state_kept = con.execute("SELECT count(*) > 0 FROM identity.resolved_records").fetchone()[0]
+    # kept by this version (an older one kept no layout)
+    state_kept = con.execute("SELECT (SELECT count(*) FROM identity.resolved_records) > 0 "
+                             "AND (SELECT count(*) FROM identity.splink_records) > 0").fetchone()[0]
     if model is None or last is None or not state_kept or last[0] != fingerprint(rules, model):
         return _resolve_whole(con, run_id, id_key, rules)
     return _resolve_changes(con, run_id, id_key, rules, model, last[0])

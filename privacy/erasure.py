@@ -349,12 +349,13 @@ def _erase_identity(con) -> list[tuple[str, str, int]]:
             f"SELECT {owner} AS request_id, count(*) FROM {table} t {joins} WHERE {owner} IS NOT NULL GROUP BY 1").fetchall()]
         erased = " OR ".join(f"{c} IN (SELECT customer_id FROM _erased_customers)" for c in columns)
         con.execute(f"DELETE FROM {table} WHERE {erased}")
-    # the content hashes of their records (what the next incremental resolution compares with)
-    counts += [(r, "identity.resolved_records", n) for r, n in con.execute("""
-        SELECT e.request_id, count(*) FROM identity.resolved_records JOIN _erased_records e
-        USING (source, source_record_id) GROUP BY 1""").fetchall()]
-    con.execute("""DELETE FROM identity.resolved_records WHERE (source, source_record_id) IN
-                   (SELECT (source, source_record_id) FROM _erased_records)""")
+    # their records as the last resolution saw them (what the next incremental one compares with)
+    for table in ("identity.resolved_records", "identity.splink_records"):
+        counts += [(r, table, n) for r, n in con.execute(f"""
+            SELECT e.request_id, count(*) FROM {table} JOIN _erased_records e
+            USING (source, source_record_id) GROUP BY 1""").fetchall()]
+        con.execute(f"""DELETE FROM {table} WHERE (source, source_record_id) IN
+                       (SELECT (source, source_record_id) FROM _erased_records)""")
     return counts
 
 

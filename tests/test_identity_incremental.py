@@ -59,7 +59,8 @@ def _tables(path) -> dict[str, set]:
             ("customer_registry", "customer_id, status, merged_into"),
             ("match_edges", "customer_id, left_source, left_record_id, right_source, right_record_id, rule, "
                             "round(match_weight, 9)"),
-            ("resolved_records", "*"))}
+            ("resolved_records", "*"),
+            ("splink_records", "* EXCLUDE (unique_id)"))}
     finally:
         con.close()
 
