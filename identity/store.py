@@ -180,11 +180,21 @@ def _summary(con: duckdb.DuckDBPyConnection, mode: str, scored: int, assignment:
                       {change: int(n) for change, n in assignment.changes["change"].value_counts().items()})
 
 
-def _resolve_whole(con: duckdb.DuckDBPyConnection, run_id: str, id_key: bytes, rules: MatchRules) -> RunSummary:
+def _all_records(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return prepare(con.execute(f"SELECT {', '.join(RECORD_COLUMNS)} FROM {RECORDS} ORDER BY source, source_record_id").df())
+
+
+def _model(con: duckdb.DuckDBPyConnection) -> Model:
+    """The warehouse's saved model; without one, the model `for_records` gives its records (fitted and saved now
+    once there are enough of them, the shipped one until then)."""
+    path = warehouse_model_path()
+    return saved(path) if path.exists() else for_records(_all_records(con), path)
+
+
+def _resolve_whole(con: duckdb.DuckDBPyConnection, run_id: str, id_key: bytes, rules: MatchRules,
+                   model: Model) -> RunSummary:
     """Every record resolved and scored: a new warehouse, a new model or rules, or a re-score asked for."""
-    records = con.execute(f"SELECT {', '.join(RECORD_COLUMNS)} FROM {RECORDS} ORDER BY source, source_record_id").df()
-    prepared = prepare(records)
-    model = for_records(prepared, warehouse_model_path())
+    prepared = _all_records(con)
     layout = splink_input(prepared)
     resolution = resolve(prepared, rules, model, layout)
     previous, registry = read_previous(con)
@@ -214,14 +224,13 @@ def resolve_warehouse(con: duckdb.DuckDBPyConnection, run_id: str, id_key: bytes
     ensure_tables(con)
     if full_rescore:
         forget_resolution_state(con)
-    path = warehouse_model_path()
-    model = saved(path) if path.exists() else None  # none yet: the full resolution fits one
+    model = _model(con)
     last = con.execute("SELECT fingerprint FROM identity.resolution_runs ORDER BY resolved_at DESC LIMIT 1").fetchone()
     # kept by this version (an older one kept no layout)
     state_kept = con.execute("SELECT (SELECT count(*) FROM identity.resolved_records) > 0 "
                              "AND (SELECT count(*) FROM identity.splink_records) > 0").fetchone()[0]
-    if model is None or last is None or not state_kept or last[0] != fingerprint(rules, model):
-        return _resolve_whole(con, run_id, id_key, rules)
+    if last is None or not state_kept or last[0] != fingerprint(rules, model):
+        return _resolve_whole(con, run_id, id_key, rules, model)
     return _resolve_changes(con, run_id, id_key, rules, model, last[0])
 
 
