@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.settings import Settings
+from serving.change_log import ChangeLogs
 from serving.keys import pii_key
 from serving.meta import Generation, models_version, write_meta
 from serving.policy import PiiPolicy, load_policy
@@ -123,8 +124,9 @@ def _write_fresh(con: duckdb.DuckDBPyConnection, copies: WorkingCopies, plans: l
 
 
 def _update(con: duckdb.DuckDBPyConnection, plan: TablePlan, policy: PiiPolicy, key: tuple[str, ...] | None,
-            source_rows: int) -> str:
-    """Bring one table of both attached working copies up to the build database's; say what it took."""
+            source_rows: int, logs: ChangeLogs) -> str:
+    """Bring one table of both attached working copies up to the build database's; say what it took. Its
+    changed keys come from its change log where that covers it, else from comparing it with its copy."""
     names = [name for name, _ in plan.columns]
     copied = con.execute("""SELECT list(column_name ORDER BY ordinal_position), list(data_type ORDER BY ordinal_position)
         FROM information_schema.columns WHERE table_catalog = 'working_restricted'
@@ -132,7 +134,8 @@ def _update(con: duckdb.DuckDBPyConnection, plan: TablePlan, policy: PiiPolicy, 
     if copied[0] != names or copied[1] != [data_type for _, data_type in plan.columns]:
         action = "rewritten"  # new, or its columns changed
     elif _keys_rows(plan, policy, key):
-        changed = changed_keys(con, plan.table, "working_restricted", key, names)
+        changed = (logs.fill_changed_keys(con, plan.table, key) if logs.covers(plan.table, key)
+                   else changed_keys(con, plan.table, "working_restricted", key, names))
         if changed == 0:
             return "unchanged"
         action = "updated" if changed <= REWRITE_SHARE * source_rows else "rewritten"
@@ -185,8 +188,8 @@ def _keys_rows(plan: TablePlan, policy: PiiPolicy, key: tuple[str, ...] | None) 
 
 
 def _bring_up_to_date(con: duckdb.DuckDBPyConnection, copies: WorkingCopies, plans: list[TablePlan],
-                      policy: PiiPolicy, keys: dict[str, tuple[str, ...]], source_rows: dict[str, int]
-                      ) -> dict[str, str]:
+                      policy: PiiPolicy, keys: dict[str, tuple[str, ...]], source_rows: dict[str, int],
+                      logs: ChangeLogs) -> dict[str, str]:
     for kind in ("bi", "restricted"):
         con.execute(f"ATTACH '{copies.path(kind)}' AS working_{kind}")
     try:
@@ -197,7 +200,7 @@ def _bring_up_to_date(con: duckdb.DuckDBPyConnection, copies: WorkingCopies, pla
                     WHERE table_catalog = 'working_{kind}' AND table_schema <> 'meta'""").fetchall():
                 if table not in published:  # a model that no longer exists
                     con.execute(f"DROP TABLE working_{kind}.{table}")
-        return {plan.table: _update(con, plan, policy, keys.get(plan.table), source_rows[plan.table])
+        return {plan.table: _update(con, plan, policy, keys.get(plan.table), source_rows[plan.table], logs)
                 for plan in plans}
     finally:
         for kind in ("bi", "restricted"):
@@ -274,12 +277,13 @@ def publish(con: duckdb.DuckDBPyConnection, bi_path: Path, restricted_path: Path
     copies_basis = basis(generation.models_version, policy, key)
     incremental = not full and copies.usable_for(copies_basis)
     fresh_bytes = copies.fresh_bytes() if incremental else {}
+    logs = ChangeLogs.read(con, copies.changes_seen() if incremental else None)
     copies.invalidate()  # from here until the commit below, a crash leaves copies that the next publish rewrites
     drafts = {kind: _drafts(path.parent) / f"{path.name}.{generation.generation_id}.tmp"
               for kind, path in (("bi", bi_path), ("restricted", restricted_path))}
     try:
         if incremental:
-            tables = _bring_up_to_date(con, copies, plans, policy, keys or {}, source_rows)
+            tables = _bring_up_to_date(con, copies, plans, policy, keys or {}, source_rows, logs)
         else:
             tables = _write_fresh(con, copies, plans, policy)
         rows = {kind: _finish_copy(con, copies, kind, plans, policy, generation) for kind in ("restricted", "bi")}
@@ -299,7 +303,8 @@ def publish(con: duckdb.DuckDBPyConnection, bi_path: Path, restricted_path: Path
                                    _move_into_place(drafts["restricted"], restricted_path, RESTRICTED_MODE),
                                    rows["restricted"])
     bi = PublishedDatabase(bi_path, "bi", _move_into_place(drafts["bi"], bi_path, BI_MODE), rows["bi"])
-    copies.commit(copies_basis, generation.generation_id, fresh_bytes)
+    copies.commit(copies_basis, generation.generation_id, fresh_bytes, logs.newest)
+    logs.prune(con)
     return Publication(generation, source_rows, restricted, bi, "incremental" if incremental else "full", tables)
 
 

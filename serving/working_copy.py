@@ -105,10 +105,15 @@ class WorkingCopies:
             for path in (self.path(kind), self.path(kind).with_name(self.path(kind).name + ".wal")):
                 path.unlink(missing_ok=True)
 
-    def commit(self, published_basis: str, generation_id: str, fresh_bytes: dict[str, int]) -> None:
+    def changes_seen(self) -> int | None:
+        """The last logged change the copies took in (serving/change_log.py); None from before the logs."""
+        return json.loads(self._state.read_text()).get("changes_seen")
+
+    def commit(self, published_basis: str, generation_id: str, fresh_bytes: dict[str, int],
+               changes_seen: int) -> None:
         temporary = self._state.with_suffix(".tmp")
         temporary.write_text(json.dumps({"basis": published_basis, "generation_id": generation_id,
-                                         "fresh_bytes": fresh_bytes}))
+                                         "fresh_bytes": fresh_bytes, "changes_seen": changes_seen}))
         os.replace(temporary, self._state)
 
 

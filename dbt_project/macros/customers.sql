@@ -7,9 +7,10 @@
 {#- Post-hook of dim_customers built incrementally: delete the customers identity no longer has (merged away,
     erased); delete+insert only replaces the customers it computed. -#}
 {% macro delete_departed_customers() -%}
-    {{ delete_where_incremental(
-        'delete from ' ~ this ~ ' as built where not exists (select 1 from '
-        ~ source('identity', 'customer_crosswalk') ~ ' as crosswalk where crosswalk.customer_id = built.customer_id)') }}
+    {%- if config.get('materialized') == 'incremental' %}
+    {{ delete_logged('not exists (select 1 from ' ~ source('identity', 'customer_crosswalk')
+                     ~ ' as crosswalk where crosswalk.customer_id = built.customer_id)') }}
+    {%- endif %}
 {%- endmacro %}
 
 {#- preferred_channel counts the responses of the 180 days up to the newest touchpoint (anyone's): those after

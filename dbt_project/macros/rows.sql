@@ -225,8 +225,8 @@
     ).columns[0].values() | list -%}
     {%- if differing -%}
     {%- set parts = "'" ~ differing | join("', '") ~ "'" -%}
-    delete from {{ this }} where {{ part }} in ({{ parts }})
-        and ({{ columns }}) not in (select {{ columns }} from {{ current }} where {{ part }} in ({{ parts }}))
+    {{ delete_logged(part ~ ' in (' ~ parts ~ ') and (' ~ columns ~ ') not in (select ' ~ columns ~ ' from '
+                     ~ current ~ ' where ' ~ part ~ ' in (' ~ parts ~ '))') }}
     {%- endif -%}
     {%- endif -%}
 {%- endmacro %}

@@ -39,16 +39,26 @@
     {%- set key = arg_dict['unique_key'] -%}
     {%- set key = [key] if key is string else key -%}
     {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | list -%}
-    delete from {{ built }} as built
-    where not exists (
+    {%- set differs %}
+    not exists (
         select 1 from {{ now }} as now
         where {% for column in columns %}now.{{ column }} is not distinct from built.{{ column }}{{ " and " if not loop.last }}{% endfor %}
-    );
+    )
+    {%- endset %}
+    {%- if logs_changes() %}
+    {#- the keys of the rows that go (changed or gone) and of those that are new -#}
+    {{ log_changed_keys('select ' ~ key | join(', ') ~ ' from ' ~ built ~ ' as built where ' ~ differs
+                        ~ ' union select ' ~ key | join(', ') ~ ' from ' ~ now ~ ' as now where not exists (select 1 from '
+                        ~ built ~ ' as built where ' ~ key_matches(key) ~ ')') }};
+    {%- endif %}
+    delete from {{ built }} as built
+    where {{ differs }};
     insert into {{ built }} ({{ columns | join(', ') }})
     select {% for column in columns %}now.{{ column }}{{ ", " if not loop.last }}{% endfor %}
     from {{ now }} as now
-    where not exists (
-        select 1 from {{ built }} as built
-        where {% for column in key %}built.{{ column }} = now.{{ column }}{{ " and " if not loop.last }}{% endfor %}
-    )
+    where not exists (select 1 from {{ built }} as built where {{ key_matches(key) }})
+{%- endmacro %}
+
+{% macro key_matches(key) -%}
+    {% for column in key %}built.{{ column }} = now.{{ column }}{{ " and " if not loop.last }}{% endfor %}
 {%- endmacro %}

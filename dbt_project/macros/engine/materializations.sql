@@ -4,8 +4,3 @@
 {% macro incremental_materialization() %}{{ return(adapter.dispatch('incremental_materialization')()) }}{% endmacro %}
 {% macro default__incremental_materialization() %}{{ return('incremental') }}{% endmacro %}
 {% macro spark__incremental_materialization() %}{{ return('table') }}{% endmacro %}
-
-{#- A post-hook's delete, only where the model is built incrementally (a rebuilt table has nothing stale). -#}
-{% macro delete_where_incremental(statement) -%}
-    {%- if config.get('materialized') == 'incremental' %}{{ statement }}{% endif -%}
-{%- endmacro %}

@@ -4,6 +4,7 @@
     Computed whole, written where it differs (the `sync` strategy, macros/upsert.sql). -#}
 {{ config(
     materialized=incremental_materialization(),
+    meta={'log_changes': true},
     unique_key=['customer_id', 'channel'],
     incremental_strategy='sync',
     on_schema_change='sync_all_columns'

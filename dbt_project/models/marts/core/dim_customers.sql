@@ -6,6 +6,7 @@
     `dbt build --full-refresh` computes everyone. -#}
 {{ config(
     materialized=incremental_materialization(),
+    meta={'log_changes': true},
     unique_key='customer_id',
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',

@@ -4,6 +4,7 @@
     staged. -#}
 {{ config(
     materialized=incremental_materialization(),
+    meta={'log_changes': true},
     unique_key=['order_key', 'line_number'],
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',

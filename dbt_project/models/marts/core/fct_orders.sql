@@ -5,6 +5,7 @@
     `dbt build --full-refresh` rebuilds it whole. -#}
 {{ config(
     materialized=incremental_materialization(),
+    meta={'log_changes': true},
     unique_key='order_key',
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',

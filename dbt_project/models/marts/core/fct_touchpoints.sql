@@ -4,6 +4,7 @@
     quarantined by a re-validation, erased). `dbt build --full-refresh` rebuilds it whole. -#}
 {{ config(
     materialized=incremental_materialization(),
+    meta={'log_changes': true},
     unique_key='touchpoint_key',
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',

@@ -4,6 +4,7 @@
     purchases between customers every day, so most snapshots change a little and few rows change. -#}
 {{ config(
     materialized=incremental_materialization(),
+    meta={'log_changes': true},
     unique_key=['snapshot_date', 'customer_id'],
     incremental_strategy='sync',
     on_schema_change='sync_all_columns'
