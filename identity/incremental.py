@@ -124,7 +124,7 @@ def _new_edges(con: duckdb.DuckDBPyConnection, rules: MatchRules, model: Model) 
         # get an edge to them
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _candidates AS {could_pair(
             "(SELECT * FROM identity.splink_records ANTI JOIN _changed_records USING (source, source_record_id))",
-            "_arrived_layout")}""")
+            "_arrived_layout", model.source)}""")
         scored = pd.concat([con.execute("SELECT * FROM _candidates").df(), layout], ignore_index=True)
         is_new = np.arange(len(scored)) >= len(scored) - len(layout)
         edges = new_record_edges(scored[SPLINK_COLUMNS], is_new, rules.threshold_for(model.threshold), model.source)

@@ -7,8 +7,8 @@ Only records that carry a name (first or last) take part: a bare email or loyalt
 from __future__ import annotations
 
 import csv
+import json
 import logging
-import re
 from functools import cache
 from pathlib import Path
 
@@ -16,6 +16,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 import splink.comparison_level_library as cll
+import sqlglot
+from sqlglot import exp
+from sqlglot.optimizer.normalize import normalize
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 from splink.internals.exceptions import EMTrainingException
@@ -240,15 +243,34 @@ def new_record_edges(layout: pd.DataFrame, is_new: np.ndarray, threshold: float,
     return _edges(pd.concat(scored, ignore_index=True) if scored else NO_PAIRS)
 
 
-def could_pair(existing: str, new: str) -> str:
-    """SQL for the rows of table `existing` that some prediction blocking rule pairs with a row of table `new`,
-    either way round (both in Splink's layout): the only existing records a new one can get an edge to."""
-    def oriented(rule: str, left: str, right: str) -> str:
-        return re.sub(r"\b([lr])\.", lambda side: f"{left if side.group(1) == 'l' else right}.", rule)
+def prediction_rules(model: dict | Path) -> list[str]:
+    """The blocking rules a saved model predicts with (those of its file, which `settings` may since differ from)."""
+    body = model if isinstance(model, dict) else json.loads(Path(model).read_text())
+    return [rule["blocking_rule"] for rule in body["blocking_rules_to_generate_predictions"]]
 
-    return "\nUNION\n".join(f"SELECT e.* FROM {existing} AS e SEMI JOIN {new} AS n ON {oriented(_sql(rule), *sides)}"
-                             for rule in settings().blocking_rules_to_generate_predictions
-                             for sides in (("e", "n"), ("n", "e")))
+
+def could_pair(existing: str, new: str, model: dict | Path) -> str:
+    """SQL for the rows of table `existing` that one of `model`'s prediction blocking rules pairs with a row of
+    table `new`, either way round (both in Splink's layout): the only existing records a new one can get an edge
+    to. Each rule is split into the conjunctions of its disjunctive normal form, so that every semi-join keeps
+    its equalities as a hash join (an OR across them made DuckDB compare every pair: 8.5 s at 1M customers)."""
+    def oriented(clause: exp.Expression, left: str, right: str) -> str:
+        def rename(node: exp.Expression) -> exp.Expression:
+            if isinstance(node, exp.Column) and node.table in ("l", "r"):
+                return exp.column(node.name, table=left if node.table == "l" else right, quoted=True)
+            return node
+        return clause.transform(rename).sql("duckdb")
+
+    conditions = []
+    for rule in prediction_rules(model):
+        normal = normalize(sqlglot.parse_one(rule, read="duckdb"), dnf=True)
+        for clause in (normal.flatten() if isinstance(normal, exp.Or) else [normal]):
+            for sides in (("e", "n"), ("n", "e")):
+                condition = oriented(clause, *sides)
+                if condition not in conditions:
+                    conditions.append(condition)
+    return "\nUNION\n".join(f"SELECT e.* FROM {existing} AS e SEMI JOIN {new} AS n ON {condition}"
+                             for condition in conditions)
 
 
 def _edges(pairs: pd.DataFrame) -> pd.DataFrame:
