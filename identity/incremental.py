@@ -41,7 +41,6 @@ from identity.resolver import RECORD_COLUMNS, prepare
 from identity.rules import MatchRules
 
 RECORDS = "intermediate.int_customer_records"
-KEY = ("source", "source_record_id")
 EDGE_COLUMNS = ["left_source", "left_record_id", "right_source", "right_record_id", "rule", "match_weight",
                 "match_probability"]
 # A record's content as the state keeps it: text throughout, so a date compares the same whichever frame or
@@ -61,14 +60,12 @@ def fingerprint(rules: MatchRules, model: Model = SHIPPED) -> str:
 @dataclass
 class Scope:
     """What a run resolves again: records (source, source_record_id, cluster: the affected customers' current
-    records and the new ones), their edges (EDGE_COLUMNS by record key, and `left_index` into records), and the affected customers' crosswalk
-    and registry rows. `arrived` and `departed`: records new or changed, and records changed or gone."""
+    records and the new ones), their edges (EDGE_COLUMNS by record key, and `left_index` into records), and the
+    affected customers' crosswalk and registry rows."""
     records: pd.DataFrame
     edges: pd.DataFrame
     crosswalk: pd.DataFrame
     registry: pd.DataFrame
-    arrived: int
-    departed: int
 
 
 def find_changes(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
@@ -197,6 +194,4 @@ def scope(con: duckdb.DuckDBPyConnection, rules: MatchRules, model: Model) -> tu
                             "SEMI JOIN _affected USING (customer_id)").df()
     registry = con.execute(f"SELECT {', '.join(REGISTRY_COLUMNS)} FROM identity.customer_registry "
                            "SEMI JOIN _affected USING (customer_id)").df()
-    arrived, departed = (con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                         for table in ("_arrived", "_departed"))
-    return Scope(records, edges, crosswalk, registry, arrived, departed), scored
+    return Scope(records, edges, crosswalk, registry), scored
