@@ -51,11 +51,12 @@ def build(path, *flags: str) -> None:
         run_dbt("run", "--select", "customer_consent", "--quiet", *flags)
 
 
-def placed(path) -> tuple[int, dict[tuple, int]]:
-    """The table's catalog oid and each row's rowid, by its values."""
-    oid = query(path, "SELECT table_oid FROM duckdb_tables() WHERE schema_name = 'core' "
-                      "AND table_name = 'customer_consent'")[0][0]
-    return oid, {row[1:]: row[0] for row in query(path, CONSENT.replace("SELECT", "SELECT rowid,"))}
+def placed(path) -> tuple[str | None, dict[tuple, int]]:
+    """The table's comment (set on the table the first build made: a rebuilt table has none; catalog oids are
+    numbered anew each time a file is opened) and each row's rowid, by its values."""
+    comment = query(path, "SELECT comment FROM duckdb_tables() WHERE schema_name = 'core' "
+                          "AND table_name = 'customer_consent'")[0][0]
+    return comment, {row[1:]: row[0] for row in query(path, CONSENT.replace("SELECT", "SELECT rowid,"))}
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +64,9 @@ def synced(tmp_path_factory):
     path = tmp_path_factory.mktemp("sync") / "crm.duckdb"
     load(path, FIRST)
     build(path)
+    con = duckdb.connect(str(path))
+    con.execute("COMMENT ON TABLE core.customer_consent IS 'the first build'")
+    con.close()
     before = placed(path)
     load(path, SECOND)
     build(path)
@@ -77,15 +81,23 @@ def test_the_table_holds_the_latest_statement_per_customer_and_channel(synced):
 
 
 def test_only_the_rows_that_moved_were_written(synced):
-    path, (oid_before, rows_before) = synced
-    oid_after, rows_after = placed(path)
-    assert oid_after == oid_before  # the same table, not a rebuilt one
+    path, (comment_before, rows_before) = synced
+    comment_after, rows_after = placed(path)
+    assert comment_after == comment_before == "the first build"  # the same table, not a rebuilt one
     kept = rows_before.keys() & rows_after.keys()
     assert {row[0] for row in kept} == {"C1", "C3"}  # C2 changed, C4 went, C5 came
     # a checkpoint closes the gaps the deletes left, so row ids shift down, but their order stays
     assert sorted(kept, key=rows_after.get) == sorted(kept, key=rows_before.get)
     written = [rows_after[row] for row in rows_after.keys() - kept]
     assert len(written) == 2 and min(written) > max(rows_after[row] for row in kept)
+
+
+def test_the_keys_it_wrote_or_deleted_are_logged_for_the_publish(synced):
+    """customer_consent logs its changes (dbt_project/macros/changes.sql): the key of the row that changed, the
+    one that went and the one that came, once each; the first build, which wrote everything, logged none."""
+    path, _ = synced
+    logged = query(path, "SELECT customer_id, channel FROM audit.customer_consent__changes ORDER BY ALL")
+    assert logged == [("C2", "email"), ("C4", "sms"), ("C5", "sms")]
 
 
 def test_it_equals_a_full_rebuild(synced, tmp_path):
